@@ -1,0 +1,26 @@
+//! # entra-token
+//!
+//! OAuth 2.0 access tokens from Microsoft Entra ID with a certificate, for programs that run
+//! unattended. Pure Rust: no OpenSSL, no system libraries.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod base64url;
+mod entra_error;
+mod error;
+mod material;
+pub mod retry;
+mod secret;
+mod thumbprint;
+
+pub use crate::entra_error::{hint_for, EntraError};
+pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::material::{
+    CertificateInfo, ClientCertificate, MaterialFormat, MAX_KDF_ITERATIONS, MAX_MATERIAL_BYTES,
+    MAX_RSA_BITS, MIN_RSA_BITS,
+};
+pub use crate::secret::Secret;
+pub use crate::thumbprint::Thumbprints;
+
+/// Largest token-endpoint response body read: 1 MiB. Real responses are a few kilobytes.
+pub const MAX_RESPONSE_BYTES: u64 = 1 << 20;
