@@ -12,6 +12,7 @@ mod material;
 pub mod retry;
 mod secret;
 mod thumbprint;
+mod token;
 
 pub use crate::entra_error::{hint_for, EntraError};
 pub use crate::error::{Error, ErrorKind, Result};
@@ -21,6 +22,7 @@ pub use crate::material::{
 };
 pub use crate::secret::Secret;
 pub use crate::thumbprint::Thumbprints;
+pub use crate::token::AccessToken;
 
 /// Largest token-endpoint response body read: 1 MiB. Real responses are a few kilobytes.
 pub const MAX_RESPONSE_BYTES: u64 = 1 << 20;
