@@ -90,3 +90,24 @@ impl fmt::Debug for AccessToken {
             .finish()
     }
 }
+
+/// A successful token response as the exchange parsed it, before the cache's refresh policy
+/// turns it into an [`AccessToken`]. Times are those of the moment the request was *sent*, so
+/// network latency only ever makes us refresh early, never late.
+pub(crate) struct IssuedToken {
+    /// The access token.
+    pub(crate) access_token: Secret,
+    /// `token_type`, normally `Bearer`.
+    pub(crate) token_type: String,
+    /// `expires_in`.
+    pub(crate) expires_in: Duration,
+    /// `ext_expires_in`, if sent.
+    #[allow(dead_code)]
+    pub(crate) ext_expires_in: Option<Duration>,
+    /// `refresh_in`, if sent: the server's suggestion of when to refresh.
+    pub(crate) refresh_in: Option<Duration>,
+    /// Wall-clock time the request was sent.
+    pub(crate) sent_wall: SystemTime,
+    /// Monotonic (tokio) time the request was sent.
+    pub(crate) sent_at: Instant,
+}
