@@ -204,7 +204,9 @@ impl Error {
         self.entra().is_some_and(|e| e.has_code(700027))
     }
 
-    pub(crate) fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
+    /// Names the file this error concerns (it then appears in the message).
+    #[must_use]
+    pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.inner.path = Some(path.into());
         self
     }

@@ -17,7 +17,7 @@ mod token;
 pub use crate::entra_error::{hint_for, EntraError};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::material::{
-    CertificateInfo, ClientCertificate, MaterialFormat, MAX_KDF_ITERATIONS, MAX_MATERIAL_BYTES,
+    read_certificates, read_material_file, CertificateInfo, ClientCertificate, MaterialFormat, MAX_KDF_ITERATIONS, MAX_MATERIAL_BYTES,
     MAX_RSA_BITS, MIN_RSA_BITS,
 };
 pub use crate::secret::Secret;

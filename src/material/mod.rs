@@ -101,7 +101,7 @@ impl ClientCertificate {
     /// As [`from_pfx`](Self::from_pfx); errors name the file.
     pub fn from_pfx_file(path: impl AsRef<Path>, password: Option<&str>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = read_capped(path)?;
+        let bytes = read_material_file(path)?;
         Self::from_pfx(&bytes, password).map_err(|e| e.with_path(path))
     }
 
@@ -156,8 +156,8 @@ impl ClientCertificate {
         password: Option<&str>,
     ) -> Result<Self> {
         let (cert_path, key_path) = (cert_path.as_ref(), key_path.as_ref());
-        let cert_bytes = read_capped(cert_path)?;
-        let key_bytes = read_capped(key_path)?;
+        let cert_bytes = read_material_file(cert_path)?;
+        let key_bytes = read_material_file(key_path)?;
         let mut found = found_in_any(&cert_bytes, password).map_err(|e| e.with_path(cert_path))?;
         let keys = found_in_pem(&key_bytes, password).map_err(|e| e.with_path(key_path))?;
         if keys.keys.is_empty() {
@@ -189,7 +189,7 @@ impl ClientCertificate {
     /// As [`from_bytes`](Self::from_bytes); errors name the file.
     pub fn from_file(path: impl AsRef<Path>, password: Option<&str>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = read_capped(path)?;
+        let bytes = read_material_file(path)?;
         Self::from_bytes(&bytes, password).map_err(|e| e.with_path(path))
     }
 
@@ -432,11 +432,34 @@ fn classify_der(der: &[u8]) -> Sniffed {
     }
 }
 
-/// Reads at most [`MAX_MATERIAL_BYTES`] (+1 to detect excess) into a zeroizing buffer.
-pub(crate) fn read_capped(path: &Path) -> Result<SecretBytes> {
+/// Reads every certificate in PFX, PEM or DER bytes, in file order, without needing (or
+/// checking) a private key: what `inspect` and `thumbprint` show for a `.cer` file.
+///
+/// # Errors
+/// Format, password and corruption errors as for [`ClientCertificate::from_bytes`];
+/// [`ErrorKind::NoCertificate`] when there is none.
+pub fn read_certificates(bytes: &[u8], password: Option<&str>) -> Result<Vec<CertificateInfo>> {
+    let found = found_in_any(bytes, password)?;
+    if found.certificates.is_empty() {
+        return Err(Error::new(ErrorKind::NoCertificate));
+    }
+    found
+        .certificates
+        .iter()
+        .map(|der| CertificateInfo::from_der(der))
+        .collect()
+}
+
+/// Reads a key-material file into a zeroizing buffer, stopping at [`MAX_MATERIAL_BYTES`].
+///
+/// # Errors
+/// [`ErrorKind::Io`] when the file cannot be read, [`ErrorKind::FileTooLarge`] past the cap.
+pub fn read_material_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
     let file = std::fs::File::open(path)
         .map_err(|e| Error::new(ErrorKind::Io).with_path(path).with_source(e))?;
-    let mut bytes = Zeroizing::new(Vec::new());
+    // Reserve up front so the zeroizing buffer never reallocates and leaves a copy behind.
+    let expected = file.metadata().map(|m| m.len()).unwrap_or(0).min(MAX_MATERIAL_BYTES);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(expected as usize + 1));
     file.take(MAX_MATERIAL_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::new(ErrorKind::Io).with_path(path).with_source(e))?;
