@@ -1,6 +1,7 @@
 //! Key material: from PFX or PEM bytes to a [`ClientCertificate`] (leaf certificate, chain,
 //! RSA key). Pure apart from the `*_file` constructors, which only read bytes under a cap.
 
+mod ber;
 mod certificate;
 mod key;
 pub(crate) mod pbe;

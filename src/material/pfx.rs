@@ -16,6 +16,7 @@ use pkcs12::{CertBag, MacData, Pfx, SafeBag};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::material::ber;
 use crate::material::pbe::{check_iterations, describe_oid, Password, Scheme};
 use crate::secret::SecretBytes;
 
@@ -44,7 +45,7 @@ pub(crate) struct PfxContents {
 /// Decodes a PFX. `password: None` tries the empty password in both spellings (Key Vault
 /// downloads and `openssl pkcs12 -passout pass:` files open without one).
 pub(crate) fn decode(bytes: &[u8], password: Option<&str>) -> Result<PfxContents> {
-    let pfx = Pfx::from_der(bytes).map_err(|e| malformed_der("PFX structure", &e))?;
+    let pfx: Pfx = decode_lenient(bytes, "PFX structure")?;
     if pfx.auth_safe.content_type != ID_DATA {
         return Err(Error::new(ErrorKind::UnsupportedAlgorithm {
             oid: describe_oid(pfx.auth_safe.content_type),
@@ -67,7 +68,7 @@ pub(crate) fn decode(bytes: &[u8], password: Option<&str>) -> Result<PfxContents
     }
 
     let infos: Vec<pkcs12::cms::content_info::ContentInfo> =
-        Vec::from_der(&auth_safe).map_err(|e| malformed_der("authenticated safe", &e))?;
+        decode_lenient(&auth_safe, "authenticated safe")?;
     let mut out = PfxContents::default();
     let mac_checked = pfx.mac_data.is_some();
     for info in infos {
@@ -108,7 +109,7 @@ fn read_bags(
     if depth > MAX_NESTING {
         return Err(Error::malformed("safe contents nested too deeply"));
     }
-    let bags: Vec<SafeBag> = Vec::from_der(safe_contents).map_err(|e| malformed_der("safe contents", &e))?;
+    let bags: Vec<SafeBag> = decode_lenient(safe_contents, "safe contents")?;
     for bag in bags {
         let value = explicit_value(&bag.bag_value)?;
         match bag.bag_id {
@@ -220,6 +221,17 @@ fn explicit_value(tlv: &[u8]) -> Result<SecretBytes> {
     Ok(Zeroizing::new(
         wrapped.value.to_der().map_err(|e| malformed_der("bag value", &e))?,
     ))
+}
+
+/// Decodes DER, or BER re-encoded as DER (see [`ber`]); reports the DER error if both fail.
+fn decode_lenient<T: for<'a> Decode<'a, Error = der::Error>>(bytes: &[u8], what: &'static str) -> Result<T> {
+    match T::from_der(bytes) {
+        Ok(value) => Ok(value),
+        Err(der_error) => {
+            let reencoded = Zeroizing::new(ber::to_der(bytes).map_err(|_| malformed_der(what, &der_error))?);
+            T::from_der(&reencoded).map_err(|_| malformed_der(what, &der_error))
+        }
+    }
 }
 
 fn malformed_der(what: &'static str, err: &der::Error) -> Error {
