@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod assertion;
 mod base64url;
 mod entra_error;
 mod error;
@@ -14,6 +15,11 @@ mod secret;
 mod thumbprint;
 mod token;
 
+pub use crate::assertion::{
+    client_assertion, decode_unverified, AssertionOptions, SigningAlgorithm, ThumbprintHeader,
+    CLIENT_ASSERTION_TYPE, DEFAULT_ASSERTION_LIFETIME, MAX_ASSERTION_LIFETIME,
+    MIN_ASSERTION_LIFETIME,
+};
 pub use crate::entra_error::{hint_for, EntraError};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::material::{
