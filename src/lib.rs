@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod assertion;
+mod authority;
 mod base64url;
 mod entra_error;
 mod error;
@@ -20,12 +21,16 @@ pub use crate::assertion::{
     CLIENT_ASSERTION_TYPE, DEFAULT_ASSERTION_LIFETIME, MAX_ASSERTION_LIFETIME,
     MIN_ASSERTION_LIFETIME,
 };
+pub use crate::authority::{
+    AuthorityHost, AZURE_AUTHORITY_HOST, AZURE_CHINA, AZURE_PUBLIC_CLOUD, AZURE_US_GOVERNMENT,
+};
 pub use crate::entra_error::{hint_for, EntraError};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::material::{
     read_certificates, read_material_file, CertificateInfo, ClientCertificate, MaterialFormat, MAX_KDF_ITERATIONS, MAX_MATERIAL_BYTES,
     MAX_RSA_BITS, MIN_RSA_BITS,
 };
+pub use crate::retry::RetryPolicy;
 pub use crate::secret::Secret;
 pub use crate::thumbprint::Thumbprints;
 pub use crate::token::AccessToken;
