@@ -57,7 +57,11 @@ impl EntraError {
             .error_codes
             .unwrap_or_default()
             .iter()
-            .filter_map(|v| v.as_u64().and_then(|n| u32::try_from(n).ok()).or_else(|| v.as_str()?.parse().ok()))
+            .filter_map(|v| {
+                v.as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .or_else(|| v.as_str()?.parse().ok())
+            })
             .collect();
         if codes.is_empty() {
             codes.extend(code_in_description(&description));
@@ -85,11 +89,18 @@ impl EntraError {
 
     /// What usually fixes this error, for the codes users hit most.
     pub fn hint(&self) -> Option<&'static str> {
-        self.codes.iter().find_map(|c| hint_for(*c)).or(match self.error.as_str() {
-            "invalid_scope" => Some("client credentials need exactly one scope of the form {resource}/.default"),
-            "unauthorized_client" => Some("the app is not allowed this grant; check the app registration"),
-            _ => None,
-        })
+        self.codes
+            .iter()
+            .find_map(|c| hint_for(*c))
+            .or(match self.error.as_str() {
+                "invalid_scope" => Some(
+                    "client credentials need exactly one scope of the form {resource}/.default",
+                ),
+                "unauthorized_client" => {
+                    Some("the app is not allowed this grant; check the app registration")
+                }
+                _ => None,
+            })
     }
 }
 
@@ -118,7 +129,11 @@ fn code_in_description(description: &str) -> Option<u32> {
 impl fmt::Display for EntraError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let first_line = self.description.lines().next().unwrap_or("");
-        write!(f, "the token endpoint refused the request (HTTP {}, {}", self.status, self.error)?;
+        write!(
+            f,
+            "the token endpoint refused the request (HTTP {}, {}",
+            self.status, self.error
+        )?;
         if !first_line.is_empty() {
             write!(f, ": {first_line}")?;
         }
@@ -151,7 +166,12 @@ mod tests {
 
     #[test]
     fn code_from_description_when_codes_absent() {
-        let e = EntraError::parse(400, br#"{"error":"invalid_scope","error_description":"AADSTS1002012: bad scope"}"#, None).unwrap();
+        let e = EntraError::parse(
+            400,
+            br#"{"error":"invalid_scope","error_description":"AADSTS1002012: bad scope"}"#,
+            None,
+        )
+        .unwrap();
         assert_eq!(e.codes, vec![1002012]);
         assert!(EntraError::parse(400, b"<html>", None).is_none());
         assert!(EntraError::parse(400, b"{}", None).is_none());

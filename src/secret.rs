@@ -52,7 +52,10 @@ mod tests {
     fn debug_is_redacted() {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?}"), "Secret([redacted])");
-        assert_eq!(format!("{:#?}", Some(&s)), "Some(\n    Secret([redacted]),\n)");
+        assert_eq!(
+            format!("{:#?}", Some(&s)),
+            "Some(\n    Secret([redacted]),\n)"
+        );
         assert_eq!(s.secret(), "hunter2");
     }
 }

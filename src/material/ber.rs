@@ -35,7 +35,11 @@ fn element<'a>(input: &'a [u8], out: &mut Vec<u8>, depth: usize) -> Result<&'a [
     let (length, mut rest) = read_length(rest)?;
     let mut content = Vec::new();
     match (constructed, length) {
-        (false, None) => return Err(Error::malformed("indefinite length on a primitive BER value")),
+        (false, None) => {
+            return Err(Error::malformed(
+                "indefinite length on a primitive BER value",
+            ))
+        }
         (false, Some(len)) => {
             let (value, after) = split(rest, len)?;
             content.extend_from_slice(value);
@@ -79,10 +83,15 @@ fn join_octet_segments(mut content: &[u8]) -> Result<Vec<u8>> {
     while !content.is_empty() {
         let (tag, rest) = read_tag(content)?;
         if tag != [0x04] {
-            return Err(Error::malformed("segmented OCTET STRING holds a non-octet segment"));
+            return Err(Error::malformed(
+                "segmented OCTET STRING holds a non-octet segment",
+            ));
         }
         let (len, rest) = read_length(rest)?;
-        let (value, rest) = split(rest, len.ok_or_else(|| Error::malformed("BER segment length"))?)?;
+        let (value, rest) = split(
+            rest,
+            len.ok_or_else(|| Error::malformed("BER segment length"))?,
+        )?;
         joined.extend_from_slice(value);
         content = rest;
     }
@@ -90,12 +99,16 @@ fn join_octet_segments(mut content: &[u8]) -> Result<Vec<u8>> {
 }
 
 fn read_tag(input: &[u8]) -> Result<(&[u8], &[u8])> {
-    let first = *input.first().ok_or_else(|| Error::malformed("BER value is truncated"))?;
+    let first = *input
+        .first()
+        .ok_or_else(|| Error::malformed("BER value is truncated"))?;
     let mut len = 1;
     if first & 0x1f == 0x1f {
         // High tag number: continuation bytes have the top bit set.
         loop {
-            let b = *input.get(len).ok_or_else(|| Error::malformed("BER tag is truncated"))?;
+            let b = *input
+                .get(len)
+                .ok_or_else(|| Error::malformed("BER tag is truncated"))?;
             len += 1;
             if b & 0x80 == 0 {
                 break;
@@ -110,7 +123,9 @@ fn read_tag(input: &[u8]) -> Result<(&[u8], &[u8])> {
 
 /// `None` for the indefinite form.
 fn read_length(input: &[u8]) -> Result<(Option<usize>, &[u8])> {
-    let first = *input.first().ok_or_else(|| Error::malformed("BER length is truncated"))?;
+    let first = *input
+        .first()
+        .ok_or_else(|| Error::malformed("BER length is truncated"))?;
     let rest = &input[1..];
     if first < 0x80 {
         return Ok((Some(usize::from(first)), rest));
@@ -122,7 +137,9 @@ fn read_length(input: &[u8]) -> Result<(Option<usize>, &[u8])> {
     if count > 4 || rest.len() < count {
         return Err(Error::malformed("BER length"));
     }
-    let len = rest[..count].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    let len = rest[..count]
+        .iter()
+        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
     Ok((Some(len), &rest[count..]))
 }
 
@@ -152,11 +169,14 @@ mod tests {
     fn indefinite_lengths_and_segments_become_der() {
         // SEQUENCE (indefinite) { OCTET STRING constructed (indefinite) { "ab", "c" }, INTEGER 5 }
         let ber = [
-            0x30, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0x00, 0x00, 0x02, 0x01, 0x05,
-            0x00, 0x00,
+            0x30, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0x00, 0x00, 0x02,
+            0x01, 0x05, 0x00, 0x00,
         ];
         let der = to_der(&ber).unwrap();
-        assert_eq!(der, [0x30, 0x08, 0x04, 0x03, b'a', b'b', b'c', 0x02, 0x01, 0x05]);
+        assert_eq!(
+            der,
+            [0x30, 0x08, 0x04, 0x03, b'a', b'b', b'c', 0x02, 0x01, 0x05]
+        );
     }
 
     #[test]

@@ -29,16 +29,24 @@ pub(crate) fn rsa_from_pkcs8(der: &[u8]) -> Result<RsaPrivateKey> {
     let oid = info.algorithm.oid;
     if oid != RSA_ENCRYPTION {
         return Err(Error::new(ErrorKind::UnsupportedKeyType {
-            found: algorithm_name(oid, info.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok())),
+            found: algorithm_name(
+                oid,
+                info.algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.decode_as::<ObjectIdentifier>().ok()),
+            ),
         }));
     }
-    let key = RsaPrivateKey::from_pkcs8_der(der).map_err(|_| Error::malformed("RSA private key"))?;
+    let key =
+        RsaPrivateKey::from_pkcs8_der(der).map_err(|_| Error::malformed("RSA private key"))?;
     checked_size(key)
 }
 
 /// Decodes a PKCS#1 `RSAPrivateKey`.
 pub(crate) fn rsa_from_pkcs1(der: &[u8]) -> Result<RsaPrivateKey> {
-    let key = RsaPrivateKey::from_pkcs1_der(der).map_err(|_| Error::malformed("PKCS#1 RSA private key"))?;
+    let key = RsaPrivateKey::from_pkcs1_der(der)
+        .map_err(|_| Error::malformed("PKCS#1 RSA private key"))?;
     checked_size(key)
 }
 

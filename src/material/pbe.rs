@@ -231,10 +231,15 @@ impl Scheme {
                     *iterations,
                     key_len,
                 ));
-                let iv = derive_key::<sha1::Sha1>(&bmp, salt, Pkcs12KeyType::Iv, *iterations, iv_len);
+                let iv =
+                    derive_key::<sha1::Sha1>(&bmp, salt, Pkcs12KeyType::Iv, *iterations, iv_len);
                 match cipher {
-                    Pkcs12Cipher::TripleDes3Key => cbc_decrypt::<des::TdesEde3>(&key, &iv, &mut buffer),
-                    Pkcs12Cipher::TripleDes2Key => cbc_decrypt::<des::TdesEde2>(&key, &iv, &mut buffer),
+                    Pkcs12Cipher::TripleDes3Key => {
+                        cbc_decrypt::<des::TdesEde3>(&key, &iv, &mut buffer)
+                    }
+                    Pkcs12Cipher::TripleDes2Key => {
+                        cbc_decrypt::<des::TdesEde2>(&key, &iv, &mut buffer)
+                    }
                     Pkcs12Cipher::Rc2_128 | Pkcs12Cipher::Rc2_40 => {
                         cbc_decrypt::<rc2::Rc2>(&key, &iv, &mut buffer)
                     }
@@ -251,17 +256,22 @@ where
     C: BlockCipherDecrypt + KeyInit,
 {
     let decryptor = cbc::Decryptor::<C>::new_from_slices(key, iv).ok()?;
-    decryptor.decrypt_padded::<Pkcs7>(buffer).ok().map(|pt| pt.len())
+    decryptor
+        .decrypt_padded::<Pkcs7>(buffer)
+        .ok()
+        .map(|pt| pt.len())
 }
 
 fn pbkdf2_iterations(kdf_params: &[u8]) -> Result<i64> {
     // PBKDF2-params ::= SEQUENCE { salt, iterationCount INTEGER, keyLength OPTIONAL, prf DEFAULT }
     // Decode generically so a count beyond u32 is still reported as "too high".
-    let seq: Vec<der::Any> = Vec::from_der(kdf_params).map_err(|_| Error::malformed("PBKDF2 parameters"))?;
+    let seq: Vec<der::Any> =
+        Vec::from_der(kdf_params).map_err(|_| Error::malformed("PBKDF2 parameters"))?;
     let count = seq
         .get(1)
         .ok_or_else(|| Error::malformed("PBKDF2 iteration count missing"))?;
-    let int = der::asn1::IntRef::try_from(count).map_err(|_| Error::malformed("PBKDF2 iteration count"))?;
+    let int = der::asn1::IntRef::try_from(count)
+        .map_err(|_| Error::malformed("PBKDF2 iteration count"))?;
     let bytes = int.as_bytes();
     if bytes.len() > 8 {
         return Ok(i64::MAX);
@@ -270,7 +280,11 @@ fn pbkdf2_iterations(kdf_params: &[u8]) -> Result<i64> {
     for b in bytes {
         value = value.saturating_mul(256).saturating_add(i64::from(*b));
     }
-    Ok(if bytes.first().is_some_and(|b| b & 0x80 != 0) { -1 } else { value })
+    Ok(if bytes.first().is_some_and(|b| b & 0x80 != 0) {
+        -1
+    } else {
+        value
+    })
 }
 
 fn prf_oid(kdf_params: &[u8]) -> Option<ObjectIdentifier> {
@@ -283,7 +297,11 @@ fn prf_oid(kdf_params: &[u8]) -> Option<ObjectIdentifier> {
 fn known_prf(oid: ObjectIdentifier) -> bool {
     matches!(
         oid.to_string().as_str(),
-        "1.2.840.113549.2.7" | "1.2.840.113549.2.8" | "1.2.840.113549.2.9" | "1.2.840.113549.2.10" | "1.2.840.113549.2.11"
+        "1.2.840.113549.2.7"
+            | "1.2.840.113549.2.8"
+            | "1.2.840.113549.2.9"
+            | "1.2.840.113549.2.10"
+            | "1.2.840.113549.2.11"
     )
 }
 
@@ -313,8 +331,14 @@ mod tests {
 
     #[test]
     fn candidates_cover_both_empty_spellings() {
-        assert_eq!(Password::candidates(None), vec![Password::Text(""), Password::Absent]);
-        assert_eq!(Password::candidates(Some("")), vec![Password::Text(""), Password::Absent]);
+        assert_eq!(
+            Password::candidates(None),
+            vec![Password::Text(""), Password::Absent]
+        );
+        assert_eq!(
+            Password::candidates(Some("")),
+            vec![Password::Text(""), Password::Absent]
+        );
         assert_eq!(Password::candidates(Some("x")), vec![Password::Text("x")]);
     }
 
@@ -330,6 +354,9 @@ mod tests {
                 limit: MAX_KDF_ITERATIONS
             }
         );
-        assert!(matches!(check_iterations(0).unwrap_err().kind(), ErrorKind::Malformed { .. }));
+        assert!(matches!(
+            check_iterations(0).unwrap_err().kind(),
+            ErrorKind::Malformed { .. }
+        ));
     }
 }

@@ -35,7 +35,9 @@ pub(crate) fn decode(bytes: &[u8], password: Option<&str>) -> Result<PemContents
     let blocks = pem::parse_many(bytes).map_err(|_| Error::malformed("PEM base64"))?;
     let begins = bytes.windows(11).filter(|w| *w == b"-----BEGIN ").count();
     if blocks.len() < begins {
-        return Err(Error::malformed("PEM block without its END line; the file is truncated"));
+        return Err(Error::malformed(
+            "PEM block without its END line; the file is truncated",
+        ));
     }
     let mut out = PemContents::default();
     for block in blocks {
@@ -61,7 +63,9 @@ pub(crate) fn decode(bytes: &[u8], password: Option<&str>) -> Result<PemContents
             "ENCRYPTED PRIVATE KEY" => out.keys.push(PemKey::Pkcs8(decrypt(&contents, password)?)),
             "EC PRIVATE KEY" => out.keys.push(PemKey::Unsupported("EC".to_owned())),
             "DSA PRIVATE KEY" => out.keys.push(PemKey::Unsupported("DSA".to_owned())),
-            "OPENSSH PRIVATE KEY" => out.keys.push(PemKey::Unsupported("OpenSSH-format".to_owned())),
+            "OPENSSH PRIVATE KEY" => out
+                .keys
+                .push(PemKey::Unsupported("OpenSSH-format".to_owned())),
             _ => {}
         }
     }
@@ -88,10 +92,17 @@ fn decrypt(der: &[u8], password: Option<&str>) -> Result<SecretBytes> {
 
 /// The first DER TLV of `bytes` (OpenSSL's `TRUSTED CERTIFICATE` appends trust settings).
 fn first_tlv(bytes: &[u8]) -> Result<&[u8]> {
-    let mut reader = der::SliceReader::new(bytes).map_err(|_| Error::malformed("PEM certificate"))?;
-    let header = der::Header::decode(&mut reader).map_err(|_| Error::malformed("PEM certificate"))?;
-    let total = usize::try_from(header.encoded_len().and_then(|h| h + header.length()).map_err(|_| Error::malformed("PEM certificate"))?)
-        .map_err(|_| Error::malformed("PEM certificate"))?;
+    let mut reader =
+        der::SliceReader::new(bytes).map_err(|_| Error::malformed("PEM certificate"))?;
+    let header =
+        der::Header::decode(&mut reader).map_err(|_| Error::malformed("PEM certificate"))?;
+    let total = usize::try_from(
+        header
+            .encoded_len()
+            .and_then(|h| h + header.length())
+            .map_err(|_| Error::malformed("PEM certificate"))?,
+    )
+    .map_err(|_| Error::malformed("PEM certificate"))?;
     bytes
         .get(..total)
         .ok_or_else(|| Error::malformed("PEM certificate is truncated"))

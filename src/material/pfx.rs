@@ -23,9 +23,11 @@ use crate::secret::SecretBytes;
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_ENCRYPTED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.6");
 const KEY_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.1");
-const SHROUDED_KEY_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.2");
+const SHROUDED_KEY_BAG: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.2");
 const CERT_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.3");
-const SAFE_CONTENTS_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.6");
+const SAFE_CONTENTS_BAG: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.6");
 const X509_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.22.1");
 
 const SUPPORTED_MACS: &str = "HMAC with SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512";
@@ -76,7 +78,10 @@ pub(crate) fn decode(bytes: &[u8], password: Option<&str>) -> Result<PfxContents
             ID_DATA => Zeroizing::new(octets(&info.content, "safe contents")?),
             ID_ENCRYPTED_DATA => {
                 let data = pkcs12::cms::encrypted_data::EncryptedData::from_der(
-                    &info.content.to_der().map_err(|e| malformed_der("encrypted data", &e))?,
+                    &info
+                        .content
+                        .to_der()
+                        .map_err(|e| malformed_der("encrypted data", &e))?,
                 )
                 .map_err(|e| malformed_der("encrypted data", &e))?;
                 let eci = data.enc_content_info;
@@ -84,7 +89,13 @@ pub(crate) fn decode(bytes: &[u8], password: Option<&str>) -> Result<PfxContents
                     continue;
                 };
                 let scheme = Scheme::from_algorithm(&eci.content_enc_alg)?;
-                decrypt_any(&scheme, &candidates, ciphertext.as_bytes(), mac_checked, password)?
+                decrypt_any(
+                    &scheme,
+                    &candidates,
+                    ciphertext.as_bytes(),
+                    mac_checked,
+                    password,
+                )?
             }
             other => {
                 return Err(Error::new(ErrorKind::UnsupportedAlgorithm {
@@ -93,7 +104,14 @@ pub(crate) fn decode(bytes: &[u8], password: Option<&str>) -> Result<PfxContents
                 }))
             }
         };
-        read_bags(&safe_contents, &candidates, mac_checked, password, &mut out, 0)?;
+        read_bags(
+            &safe_contents,
+            &candidates,
+            mac_checked,
+            password,
+            &mut out,
+            0,
+        )?;
     }
     Ok(out)
 }
@@ -128,12 +146,16 @@ fn read_bags(
                 out.keys.push(key);
             }
             CERT_BAG => {
-                let cert_bag = CertBag::from_der(&value).map_err(|e| malformed_der("certificate bag", &e))?;
+                let cert_bag =
+                    CertBag::from_der(&value).map_err(|e| malformed_der("certificate bag", &e))?;
                 if cert_bag.cert_id == X509_CERTIFICATE {
-                    out.certificates.push(cert_bag.cert_value.as_bytes().to_vec());
+                    out.certificates
+                        .push(cert_bag.cert_value.as_bytes().to_vec());
                 }
             }
-            SAFE_CONTENTS_BAG => read_bags(&value, candidates, mac_checked, password, out, depth + 1)?,
+            SAFE_CONTENTS_BAG => {
+                read_bags(&value, candidates, mac_checked, password, out, depth + 1)?
+            }
             _ => {} // CRL and secret bags carry nothing we sign with.
         }
     }
@@ -183,7 +205,8 @@ macro_rules! hmac_check {
             $mac.iterations,
             len,
         ));
-        let mut hmac = hmac::Hmac::<$digest>::new_from_slice(&key).map_err(|_| Error::malformed("MAC key"))?;
+        let mut hmac =
+            hmac::Hmac::<$digest>::new_from_slice(&key).map_err(|_| Error::malformed("MAC key"))?;
         hmac.update($data);
         hmac.verify_slice($mac.mac.digest.as_bytes()).is_ok()
     }};
@@ -217,18 +240,26 @@ fn octets(any: &Any, what: &'static str) -> Result<Vec<u8>> {
 
 /// The DER inside a `[0] EXPLICIT` wrapper.
 fn explicit_value(tlv: &[u8]) -> Result<SecretBytes> {
-    let wrapped = ContextSpecific::<Any>::from_der(tlv).map_err(|e| malformed_der("bag value", &e))?;
+    let wrapped =
+        ContextSpecific::<Any>::from_der(tlv).map_err(|e| malformed_der("bag value", &e))?;
     Ok(Zeroizing::new(
-        wrapped.value.to_der().map_err(|e| malformed_der("bag value", &e))?,
+        wrapped
+            .value
+            .to_der()
+            .map_err(|e| malformed_der("bag value", &e))?,
     ))
 }
 
 /// Decodes DER, or BER re-encoded as DER (see [`ber`]); reports the DER error if both fail.
-fn decode_lenient<T: for<'a> Decode<'a, Error = der::Error>>(bytes: &[u8], what: &'static str) -> Result<T> {
+fn decode_lenient<T: for<'a> Decode<'a, Error = der::Error>>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T> {
     match T::from_der(bytes) {
         Ok(value) => Ok(value),
         Err(der_error) => {
-            let reencoded = Zeroizing::new(ber::to_der(bytes).map_err(|_| malformed_der(what, &der_error))?);
+            let reencoded =
+                Zeroizing::new(ber::to_der(bytes).map_err(|_| malformed_der(what, &der_error))?);
             T::from_der(&reencoded).map_err(|_| malformed_der(what, &der_error))
         }
     }
