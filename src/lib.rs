@@ -8,9 +8,13 @@
 mod assertion;
 mod authority;
 mod base64url;
+#[allow(dead_code, unused_imports)] // until the credential is wired to it
+mod cache;
 mod entra_error;
 mod error;
 mod material;
+#[allow(dead_code)] // until the credential is wired to it
+mod refresh;
 pub mod retry;
 mod secret;
 mod thumbprint;

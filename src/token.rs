@@ -50,6 +50,35 @@ impl AccessToken {
         }
     }
 
+    /// Builds the token the exchange returned, to be refreshed `refresh_after` after the
+    /// request was sent (see [`crate::refresh`]).
+    pub(crate) fn from_issued(issued: IssuedToken, refresh_after: Duration) -> Self {
+        AccessToken::new(
+            issued.access_token,
+            issued.token_type,
+            issued.sent_wall,
+            issued.sent_at,
+            issued.expires_in,
+            refresh_after,
+        )
+    }
+
+    /// A copy with its own allocation (and so its own reference count). The cache keeps one
+    /// per shard so that threads cloning "the same" token do not contend on one counter.
+    pub(crate) fn duplicate(&self) -> Self {
+        let i = &self.inner;
+        AccessToken {
+            inner: Arc::new(TokenInner {
+                secret: i.secret.clone(),
+                token_type: i.token_type.clone(),
+                expires_at: i.expires_at,
+                refresh_at: i.refresh_at,
+                expires_deadline: i.expires_deadline,
+                refresh_deadline: i.refresh_deadline,
+            }),
+        }
+    }
+
     /// The bearer token to put in `Authorization: Bearer …`.
     pub fn secret(&self) -> &str {
         self.inner.secret.secret()
