@@ -10,6 +10,8 @@ mod authority;
 mod base64url;
 #[allow(dead_code, unused_imports)] // until the credential is wired to it
 mod cache;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod entra_error;
 mod error;
 mod material;
