@@ -88,6 +88,9 @@ impl ClientCertificate {
     /// # Errors
     /// Any material [`ErrorKind`]: wrong password, corrupt file, no key, mismatch, ...
     pub fn from_pfx(bytes: &[u8], password: Option<&str>) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(Error::new(ErrorKind::EmptyInput));
+        }
         let contents = pfx::decode(bytes, password)?;
         let found = Found {
             certificates: contents.certificates,
@@ -274,6 +277,17 @@ impl ClientCertificate {
     pub(crate) fn signing_key(&self) -> &RsaPrivateKey {
         &self.inner.key
     }
+
+    /// The private key as unencrypted PKCS#8 DER, for `convert` to re-encode; zeroized on drop.
+    pub(crate) fn private_key_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
+        use rsa::pkcs8::EncodePrivateKey;
+        let document = self
+            .inner
+            .key
+            .to_pkcs8_der()
+            .map_err(|_| Error::malformed("RSA private key (PKCS#8 encoding)"))?;
+        Ok(Zeroizing::new(document.as_bytes().to_vec()))
+    }
 }
 
 impl fmt::Debug for ClientCertificate {
@@ -316,7 +330,10 @@ impl Found {
                     continue;
                 }
             };
-            if let Some(i) = certificates.iter().position(|c| key::matches(&key, c.spki_der())) {
+            if let Some(i) = certificates
+                .iter()
+                .position(|c| key::matches(&key, c.spki_der()))
+            {
                 let leaf = certificates.remove(i);
                 let chain = order_chain(&leaf, certificates);
                 return Ok(ClientCertificate {
@@ -352,6 +369,12 @@ fn order_chain(leaf: &CertificateInfo, mut rest: Vec<CertificateInfo>) -> Vec<Ce
 }
 
 fn found_in_pem(bytes: &[u8], password: Option<&str>) -> Result<Found> {
+    if bytes.trim_ascii().is_empty() {
+        return Err(Error::new(ErrorKind::EmptyInput));
+    }
+    if !pem::looks_like_pem(bytes) {
+        return Err(Error::new(ErrorKind::UnrecognizedFormat));
+    }
     let contents = pem::decode(bytes, password)?;
     Ok(Found {
         certificates: contents.certificates,
@@ -459,7 +482,11 @@ pub fn read_material_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
     let file = std::fs::File::open(path)
         .map_err(|e| Error::new(ErrorKind::Io).with_path(path).with_source(e))?;
     // Reserve up front so the zeroizing buffer never reallocates and leaves a copy behind.
-    let expected = file.metadata().map(|m| m.len()).unwrap_or(0).min(MAX_MATERIAL_BYTES);
+    let expected = file
+        .metadata()
+        .map(|m| m.len())
+        .unwrap_or(0)
+        .min(MAX_MATERIAL_BYTES);
     let mut bytes = Zeroizing::new(Vec::with_capacity(expected as usize + 1));
     file.take(MAX_MATERIAL_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -471,4 +498,34 @@ pub fn read_material_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
         .with_path(path));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_format_loaders_name_the_real_problem() {
+        let kind = |r: Result<ClientCertificate>| r.unwrap_err().kind().clone();
+        assert_eq!(
+            kind(ClientCertificate::from_pem(b"")),
+            ErrorKind::EmptyInput
+        );
+        assert_eq!(
+            kind(ClientCertificate::from_pem(b" \r\n")),
+            ErrorKind::EmptyInput
+        );
+        assert_eq!(
+            kind(ClientCertificate::from_pem(b"\x30\x82garbage")),
+            ErrorKind::UnrecognizedFormat
+        );
+        assert_eq!(
+            kind(ClientCertificate::from_pfx(b"", None)),
+            ErrorKind::EmptyInput
+        );
+        assert_eq!(
+            kind(ClientCertificate::from_bytes(b"\xff\xfe", None)),
+            ErrorKind::UnrecognizedFormat
+        );
+    }
 }
