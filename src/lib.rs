@@ -10,10 +10,12 @@ mod authority;
 mod base64url;
 #[allow(dead_code, unused_imports)] // until the credential is wired to it
 mod cache;
+mod credential;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod entra_error;
 mod error;
+mod exchange;
 mod material;
 #[allow(dead_code)] // until the credential is wired to it
 mod refresh;
@@ -30,8 +32,10 @@ pub use crate::assertion::{
 pub use crate::authority::{
     AuthorityHost, AZURE_AUTHORITY_HOST, AZURE_CHINA, AZURE_PUBLIC_CLOUD, AZURE_US_GOVERNMENT,
 };
+pub use crate::credential::{Credential, CredentialBuilder};
 pub use crate::entra_error::{hint_for, EntraError};
 pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::exchange::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 pub use crate::material::{
     read_certificates, read_material_file, CertificateInfo, ClientCertificate, MaterialFormat, MAX_KDF_ITERATIONS, MAX_MATERIAL_BYTES,
     MAX_RSA_BITS, MIN_RSA_BITS,

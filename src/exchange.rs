@@ -1,0 +1,251 @@
+//! The token request: the only code in this crate that does HTTP.
+//!
+//! One `POST` of an `application/x-www-form-urlencoded` client-credentials request per try,
+//! with a freshly signed assertion (new `jti`, new `iat`) each time, retried per
+//! [`RetryPolicy`]. Responses are read chunk by chunk up to [`MAX_RESPONSE_BYTES`] and parsed
+//! by the pure functions of [`response`]. Logs carry metadata only (endpoint, status, attempt,
+//! duration, correlation id): never a body, a token, an assertion or a secret.
+
+mod response;
+
+use std::time::{Duration, SystemTime};
+
+use rsa::rand_core::OsRng;
+use tokio::time::Instant;
+use url::Url;
+use uuid::Uuid;
+
+use crate::assertion::{self, AssertionOptions, CLIENT_ASSERTION_TYPE};
+use crate::error::{Error, ErrorKind, Result};
+use crate::material::ClientCertificate;
+use crate::retry::{parse_retry_after, Decision, RetryPolicy};
+use crate::secret::{Secret, SecretBytes};
+use crate::token::IssuedToken;
+use crate::MAX_RESPONSE_BYTES;
+
+/// Default TCP + TLS connect timeout: 10 s. A healthy Entra front door answers in well under
+/// a second; ten leaves room for a slow proxy while failing fast on a black-holed route.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default timeout of one try, from sending the request to the last byte of the answer: 30 s.
+/// Entra normally answers within a second; Azure Core's 100 s network timeout would block a
+/// caller for minutes across retries.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+const USER_AGENT: &str = concat!("entra-token/", env!("CARGO_PKG_VERSION"));
+
+/// How the client proves its identity.
+#[derive(Clone)]
+pub(crate) enum ClientAuth {
+    /// A signed assertion per request.
+    Certificate {
+        certificate: ClientCertificate,
+        options: AssertionOptions,
+    },
+    /// `client_secret=...`.
+    Secret(Secret),
+}
+
+/// Everything needed to send token requests to one endpoint for one client.
+#[derive(Clone)]
+pub(crate) struct Exchange {
+    pub(crate) http: reqwest::Client,
+    pub(crate) token_endpoint: Url,
+    pub(crate) client_id: String,
+    pub(crate) auth: ClientAuth,
+    /// Per-try timeout; `None` disables it.
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl Exchange {
+    /// Requests a token for `scope` (space-separated scopes of one resource), retrying
+    /// transient failures. `claims` is the CAE claims challenge, sent as-is.
+    pub(crate) async fn request_token(
+        &self,
+        scope: &str,
+        claims: Option<&str>,
+    ) -> Result<IssuedToken> {
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let error = match self.try_once(scope, claims, attempt).await {
+                Ok(token) => return Ok(token),
+                Err(error) => error,
+            };
+            match self
+                .retry
+                .decide(attempt, &error, started.elapsed(), rand::random())
+            {
+                Decision::RetryAfter(wait) => {
+                    tracing::warn!(
+                        endpoint = %self.token_endpoint,
+                        attempt,
+                        status = error.status(),
+                        wait_ms = wait.as_millis() as u64,
+                        "token request failed, retrying: {}",
+                        summary(&error)
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Decision::GiveUp => return Err(error),
+            }
+        }
+    }
+
+    /// One try: sign, send, read, parse.
+    async fn try_once(
+        &self,
+        scope: &str,
+        claims: Option<&str>,
+        attempt: u32,
+    ) -> Result<IssuedToken> {
+        let credential = match &self.auth {
+            ClientAuth::Certificate {
+                certificate,
+                options,
+            } => assertion::sign(
+                certificate,
+                &self.client_id,
+                self.token_endpoint.as_str(),
+                SystemTime::now(),
+                Uuid::new_v4(),
+                options,
+                &mut OsRng,
+            )?,
+            ClientAuth::Secret(secret) => secret.clone(),
+        };
+        let mut form: Vec<(&str, &str)> = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", &self.client_id),
+            ("scope", scope),
+        ];
+        match &self.auth {
+            ClientAuth::Certificate { .. } => {
+                form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
+                form.push(("client_assertion", credential.secret()));
+            }
+            ClientAuth::Secret(_) => form.push(("client_secret", credential.secret())),
+        }
+        if let Some(claims) = claims {
+            form.push(("claims", claims));
+        }
+        let correlation_id = Uuid::new_v4().hyphenated().to_string();
+        let request = self
+            .http
+            .post(self.token_endpoint.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header("client-request-id", &correlation_id)
+            .header("return-client-request-id", "true")
+            .form(&form);
+
+        tracing::debug!(endpoint = %self.token_endpoint, attempt, correlation_id, "sending token request");
+        let sent_wall = SystemTime::now();
+        let sent_at = Instant::now();
+        let exchange = async {
+            let response = request.send().await.map_err(transport_error)?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let body = read_capped(response, MAX_RESPONSE_BYTES).await?;
+            Ok::<_, Error>((status, retry_after, body))
+        };
+        let outcome = match self.timeout {
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Timeout))),
+            None => exchange.await,
+        };
+        let elapsed_ms = sent_at.elapsed().as_millis() as u64;
+        let (status, retry_after, body) = match outcome {
+            Ok(parts) => parts,
+            Err(error) => {
+                tracing::debug!(endpoint = %self.token_endpoint, attempt, correlation_id, elapsed_ms, "token request failed: {}", summary(&error));
+                return Err(error);
+            }
+        };
+        tracing::debug!(endpoint = %self.token_endpoint, attempt, correlation_id, status, elapsed_ms, "token endpoint answered");
+        if (200..300).contains(&status) {
+            let token = response::parse_success(&body, sent_wall, sent_at)?;
+            tracing::debug!(
+                endpoint = %self.token_endpoint,
+                correlation_id,
+                expires_in = token.expires_in.as_secs(),
+                "token issued"
+            );
+            Ok(token)
+        } else {
+            Err(response::error_from_status(status, &body, retry_after))
+        }
+    }
+}
+
+/// The default client: rustls with the system's roots plus `extra_roots`, proxies from the
+/// environment, no redirects (a redirected POST could carry the assertion elsewhere).
+pub(crate) fn default_http_client(
+    connect_timeout: Option<Duration>,
+    extra_roots: &[reqwest::Certificate],
+) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(timeout) = connect_timeout {
+        builder = builder.connect_timeout(timeout);
+    }
+    for root in extra_roots {
+        builder = builder.add_root_certificate(root.clone());
+    }
+    builder
+        .build()
+        .map_err(|e| Error::config("cannot set up the HTTP client").with_source(e))
+}
+
+/// A log-safe one-word summary of a failure: its kind, status and AADSTS code, nothing else.
+fn summary(error: &Error) -> String {
+    match error.kind() {
+        ErrorKind::Entra(e) => match e.code() {
+            Some(code) => format!("{} AADSTS{code}", e.error),
+            None => e.error.clone(),
+        },
+        ErrorKind::HttpStatus { status, .. } => format!("HTTP {status}"),
+        ErrorKind::Timeout => "timeout".to_owned(),
+        ErrorKind::Transport => "connection error".to_owned(),
+        ErrorKind::ResponseTooLarge { .. } => "response too large".to_owned(),
+        ErrorKind::InvalidResponse { .. } => "invalid response".to_owned(),
+        _ => "error".to_owned(),
+    }
+}
+
+fn transport_error(error: reqwest::Error) -> Error {
+    let kind = if error.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Transport
+    };
+    Error::new(kind).with_source(error)
+}
+
+/// Reads the body, refusing an announced or actual size above `limit` without reading past it.
+async fn read_capped(mut response: reqwest::Response, limit: u64) -> Result<SecretBytes> {
+    let too_large = || Error::new(ErrorKind::ResponseTooLarge { limit });
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    // Reserve up front so the buffer (which may hold a token) is not reallocated and copied.
+    let mut body = SecretBytes::new(Vec::with_capacity(
+        usize::try_from(announced.unwrap_or(8 * 1024)).unwrap_or(0),
+    ));
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
