@@ -211,7 +211,9 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_source(
+    /// Attaches the underlying cause, reported by [`source`](std::error::Error::source).
+    #[must_use]
+    pub fn with_source(
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Self {

@@ -53,7 +53,9 @@ pub fn inspect(args: &MaterialArgs, as_json: bool) -> Result<(), Error> {
         Ok(cert) => report_of(&cert),
         Err(e) if is_key_problem(&e) => {
             let mut certs = material_args::certificates(args)?.into_iter();
-            let leaf = certs.next().ok_or_else(|| Error::new(ErrorKind::NoCertificate))?;
+            let leaf = certs
+                .next()
+                .ok_or_else(|| Error::new(ErrorKind::NoCertificate))?;
             Report {
                 leaf,
                 chain: certs.collect(),
@@ -63,7 +65,10 @@ pub fn inspect(args: &MaterialArgs, as_json: bool) -> Result<(), Error> {
         Err(e) => return Err(e),
     };
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&report)).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&report)).unwrap_or_default()
+        );
     } else {
         print_text(&report);
     }
@@ -87,7 +92,9 @@ fn report_of(cert: &ClientCertificate) -> Report {
     Report {
         leaf: cert.certificate().clone(),
         chain: cert.chain().to_vec(),
-        key: KeyStatus::Matches { bits: cert.key_bits() },
+        key: KeyStatus::Matches {
+            bits: cert.key_bits(),
+        },
     }
 }
 
@@ -119,7 +126,9 @@ fn print_text(r: &Report) {
     println!("validity:     {}", validity(c));
     println!("key:          {}", key_line(c));
     match &r.key {
-        KeyStatus::Matches { bits } => println!("private key:  present, matches the certificate (RSA {bits} bits)"),
+        KeyStatus::Matches { bits } => {
+            println!("private key:  present, matches the certificate (RSA {bits} bits)")
+        }
         KeyStatus::Problem(e) => println!("private key:  {}", key_problem_summary(e)),
     }
     println!("chain:        {} more certificate(s)", r.chain.len());

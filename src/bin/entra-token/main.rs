@@ -1,8 +1,14 @@
 //! `entra-token`: thumbprints, inspection, assertions and tokens for the people who hold the
 //! keys. Arguments in, library calls out, logs on stderr, and one clear paragraph on failure.
 
+mod convert;
+mod credential_args;
+mod demo;
+mod emulate;
 mod inspect;
 mod material_args;
+mod new_cert;
+mod token_cmd;
 
 use std::process::ExitCode;
 
@@ -11,7 +17,11 @@ use clap::{Parser, Subcommand};
 use crate::material_args::MaterialArgs;
 
 #[derive(Parser, Debug)]
-#[command(name = "entra-token", version, about = "Certificate credentials for Microsoft Entra ID, without OpenSSL")]
+#[command(
+    name = "entra-token",
+    version,
+    about = "Certificate credentials for Microsoft Entra ID, without OpenSSL"
+)]
 struct Cli {
     /// More log output on stderr (-v info, -vv debug); RUST_LOG also works
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -32,6 +42,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a signed client assertion (JWT) for the token endpoint
+    Assertion(token_cmd::AssertionArgs),
+    /// Get an access token for a scope and print it
+    Token(token_cmd::TokenArgs),
+    /// Run the strict local Entra emulator in the foreground
+    Emulate(emulate::EmulateArgs),
+    /// Walk the whole flow offline against the built-in emulator
+    Demo,
+    /// Convert key material: PFX to PEM files, or PEM to a modern PFX
+    Convert(convert::ConvertArgs),
+    /// Create a self-signed certificate: NAME.pfx (key) and NAME.cer (to upload)
+    NewCert(new_cert::NewCertArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +62,12 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Thumbprint(args) => inspect::thumbprint(args),
         Command::Inspect { material, json } => inspect::inspect(material, *json),
+        Command::Assertion(args) => token_cmd::assertion(args),
+        Command::Token(args) => block_on(token_cmd::token(args)),
+        Command::Emulate(args) => block_on(emulate::run(args)),
+        Command::Demo => block_on(demo::run()),
+        Command::Convert(args) => convert::run(args),
+        Command::NewCert(args) => new_cert::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,6 +76,17 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn block_on<F: std::future::Future<Output = Result<(), entra_token::Error>>>(
+    future: F,
+) -> Result<(), entra_token::Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| entra_token::Error::new(entra_token::ErrorKind::Io).with_source(e))?
+        .block_on(future)
 }
 
 /// The error and its causes as one paragraph (each cause once).

@@ -6,7 +6,10 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use entra_token::{read_certificates, read_material_file, CertificateInfo, ClientCertificate, Error, ErrorKind, Secret};
+use entra_token::{
+    read_certificates, read_material_file, CertificateInfo, ClientCertificate, Error, ErrorKind,
+    Secret,
+};
 
 /// The environment variable Azure Identity reads the certificate password from.
 pub const PASSWORD_ENV: &str = "AZURE_CLIENT_CERTIFICATE_PASSWORD";
@@ -31,7 +34,9 @@ pub fn password(password_env: Option<&str>, file: &Path) -> Result<Option<Secret
             Ok(value) => Ok(Some(Secret::new(value))),
             Err(std::env::VarError::NotPresent) => Err(Error::new(ErrorKind::Environment {
                 variable: var.to_owned(),
-                reason: "is not set: export it with the certificate password, or drop --password-env".to_owned(),
+                reason:
+                    "is not set: export it with the certificate password, or drop --password-env"
+                        .to_owned(),
             })),
             Err(std::env::VarError::NotUnicode(_)) => Err(Error::new(ErrorKind::Environment {
                 variable: var.to_owned(),
@@ -72,12 +77,22 @@ pub fn certificates(args: &MaterialArgs) -> Result<Vec<CertificateInfo>, Error> 
     let mut password = explicit_password(args)?;
     loop {
         match read_certificates(&bytes, password.as_ref().map(Secret::secret)) {
-            Err(e) if *e.kind() == ErrorKind::PasswordRequired && password.is_none() => match prompt(&args.file) {
-                Some(p) => password = Some(p),
-                None => return Err(e.with_path(&args.file)),
-            },
+            Err(e) if *e.kind() == ErrorKind::PasswordRequired && password.is_none() => {
+                match prompt(&args.file) {
+                    Some(p) => password = Some(p),
+                    None => return Err(e.with_path(&args.file)),
+                }
+            }
             other => return other.map_err(|e| e.with_path(&args.file)),
         }
+    }
+}
+
+/// The password from `--password-env VAR` or AZURE_CLIENT_CERTIFICATE_PASSWORD; never prompts.
+pub fn password_from_env_only(password_env: Option<&str>) -> Result<Option<Secret>, Error> {
+    match password_env {
+        Some(var) => password(Some(var), Path::new("")),
+        None => Ok(std::env::var(PASSWORD_ENV).ok().map(Secret::new)),
     }
 }
 
