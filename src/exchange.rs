@@ -116,21 +116,8 @@ impl Exchange {
             )?,
             ClientAuth::Secret(secret) => secret.clone(),
         };
-        let mut form: Vec<(&str, &str)> = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", &self.client_id),
-            ("scope", scope),
-        ];
-        match &self.auth {
-            ClientAuth::Certificate { .. } => {
-                form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
-                form.push(("client_assertion", credential.secret()));
-            }
-            ClientAuth::Secret(_) => form.push(("client_secret", credential.secret())),
-        }
-        if let Some(claims) = claims {
-            form.push(("claims", claims));
-        }
+        let is_assertion = matches!(self.auth, ClientAuth::Certificate { .. });
+        let form = form(&self.client_id, scope, is_assertion, &credential, claims);
         let correlation_id = Uuid::new_v4().hyphenated().to_string();
         let request = self
             .http
@@ -182,6 +169,31 @@ impl Exchange {
             Err(response::error_from_status(status, &body, retry_after))
         }
     }
+}
+
+/// The client-credentials form. `credential` is the signed assertion or the client secret.
+fn form<'a>(
+    client_id: &'a str,
+    scope: &'a str,
+    is_assertion: bool,
+    credential: &'a Secret,
+    claims: Option<&'a str>,
+) -> Vec<(&'static str, &'a str)> {
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("scope", scope),
+    ];
+    if is_assertion {
+        form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
+        form.push(("client_assertion", credential.secret()));
+    } else {
+        form.push(("client_secret", credential.secret()));
+    }
+    if let Some(claims) = claims {
+        form.push(("claims", claims));
+    }
+    form
 }
 
 /// The default client: rustls with the system's roots plus `extra_roots`, proxies from the
@@ -248,4 +260,41 @@ async fn read_capped(mut response: reqwest::Response, limit: u64) -> Result<Secr
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields() {
+        let jwt = Secret::new("a.b.c");
+        let claims = r#"{"access_token":{"nbf":{"essential":true,"value":"1"}}}"#;
+        assert_eq!(
+            form("app", "api://x/.default", true, &jwt, Some(claims)),
+            [
+                ("grant_type", "client_credentials"),
+                ("client_id", "app"),
+                ("scope", "api://x/.default"),
+                ("client_assertion_type", CLIENT_ASSERTION_TYPE),
+                ("client_assertion", "a.b.c"),
+                ("claims", claims),
+            ]
+        );
+        let secret = Secret::new("s");
+        assert_eq!(
+            form("app", "api://x/.default", false, &secret, None)[3..],
+            [("client_secret", "s")]
+        );
+    }
+
+    #[test]
+    fn log_summaries_carry_no_body() {
+        let body =
+            br#"{"error":"invalid_client","error_description":"AADSTS700027: secret detail"}"#;
+        let e = response::error_from_status(401, body, None);
+        assert_eq!(summary(&e), "invalid_client AADSTS700027");
+        let e = response::error_from_status(502, b"<html>secret detail</html>", None);
+        assert_eq!(summary(&e), "HTTP 502");
+    }
 }

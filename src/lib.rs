@@ -10,6 +10,8 @@ mod authority;
 mod base64url;
 #[allow(dead_code, unused_imports)] // until the credential is wired to it
 mod cache;
+mod challenge;
+mod convert;
 mod credential;
 #[cfg(feature = "emulator")]
 pub mod emulator;
@@ -32,18 +34,28 @@ pub use crate::assertion::{
 pub use crate::authority::{
     AuthorityHost, AZURE_AUTHORITY_HOST, AZURE_CHINA, AZURE_PUBLIC_CLOUD, AZURE_US_GOVERNMENT,
 };
+pub use crate::challenge::{Challenge, MAX_CHALLENGE_BYTES};
+pub use crate::convert::{export_pem, export_pfx, PemExport, EXPORT_KDF_ITERATIONS};
+#[cfg(feature = "new-cert")]
+pub use crate::convert::{new_self_signed, KEY_BITS_CHOICES, MAX_CERT_DAYS};
 pub use crate::credential::{Credential, CredentialBuilder};
 pub use crate::entra_error::{hint_for, EntraError};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::exchange::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 pub use crate::material::{
-    read_certificates, read_material_file, CertificateInfo, ClientCertificate, MaterialFormat, MAX_KDF_ITERATIONS, MAX_MATERIAL_BYTES,
-    MAX_RSA_BITS, MIN_RSA_BITS,
+    read_certificates, read_material_file, CertificateInfo, ClientCertificate, MaterialFormat,
+    MAX_KDF_ITERATIONS, MAX_MATERIAL_BYTES, MAX_RSA_BITS, MIN_RSA_BITS,
 };
 pub use crate::retry::RetryPolicy;
 pub use crate::secret::Secret;
 pub use crate::thumbprint::Thumbprints;
 pub use crate::token::AccessToken;
+
+/// Hooks for this crate's benchmarks. Not part of the API: may change in any release.
+#[doc(hidden)]
+pub mod __bench {
+    pub use crate::cache::bench::FakeCache;
+}
 
 /// Largest token-endpoint response body read: 1 MiB. Real responses are a few kilobytes.
 pub const MAX_RESPONSE_BYTES: u64 = 1 << 20;

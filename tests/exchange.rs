@@ -36,7 +36,13 @@ fn builder(emu: &Emulator, certificate: ClientCertificate) -> CredentialBuilder 
     let mut b = Credential::builder(TENANT, CLIENT, certificate)
         .authority_host(emu.authority_host())
         .timeout(None)
-        .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_millis(20)));
+        // The time budget is generous: on tokio's paused clock, time jumps to pending HTTP
+        // timers (pool idle, connect) while a request is in flight.
+        .retry_policy(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(20))
+                .max_total(Duration::from_secs(24 * 3600)),
+        );
     if let Some(ca) = emu.ca_pem() {
         b = b.add_root_certificate_pem(ca.as_bytes());
     }
@@ -222,7 +228,14 @@ async fn retries_stop_at_the_bound() {
     let emu = emulator(false);
     emu.set_outage(Some(503));
     let credential = builder(&emu, pem("app.pem"))
-        .retry_policy(RetryPolicy::default().max_attempts(3))
+        .retry_policy(
+            // A generous time budget: the attempt bound, not the budget, must stop it (the
+            // paused clock may jump to pending HTTP timers while a request is in flight).
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(20))
+                .max_attempts(3)
+                .max_total(Duration::from_secs(24 * 3600)),
+        )
         .build()
         .unwrap();
     let err = credential.get_token(SCOPE).await.unwrap_err();

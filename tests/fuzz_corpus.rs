@@ -7,7 +7,7 @@ mod support;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use entra_token::{CertificateInfo, ClientCertificate};
+use entra_token::{CertificateInfo, Challenge, ClientCertificate};
 
 /// The body of each fuzz target in `fuzz/fuzz_targets/`.
 fn run_target(target: &str, data: &[u8]) {
@@ -24,6 +24,12 @@ fn run_target(target: &str, data: &[u8]) {
         }
         "from_bytes" => {
             let _ = ClientCertificate::from_bytes(data, Some("fuzz"));
+        }
+        "challenge" => {
+            if let Ok(header) = std::str::from_utf8(data) {
+                let _ = Challenge::parse_all(header);
+                let _ = Challenge::parse(header);
+            }
         }
         other => panic!("fuzz/corpus/{other}/ has no fuzz target; add it to run_target"),
     }

@@ -67,6 +67,14 @@ impl CacheKey {
         &self.scopes
     }
 
+    /// Whether this is `key`: the identity by pointer first (the common case), the scope
+    /// bytes last.
+    pub(crate) fn matches(&self, key: KeyRef<'_>) -> bool {
+        self.scopes.len() == key.scopes.len()
+            && (Arc::ptr_eq(&self.identity, key.identity) || self.identity.same(key.identity))
+            && *self.scopes == *key.scopes
+    }
+
     /// This key, borrowed.
     pub(crate) fn as_ref(&self) -> KeyRef<'_> {
         KeyRef {
@@ -184,10 +192,13 @@ pub(crate) fn normalize_scopes(raw: &str) -> Cow<'_, str> {
 fn is_normal(raw: &str) -> bool {
     let mut previous: Option<&str> = None;
     for scope in raw.split(' ') {
-        if scope.is_empty()
-            || scope.bytes().any(|b| b.is_ascii_whitespace())
+        let b = scope.as_bytes();
+        if b.is_empty()
             || previous.is_some_and(|p| p >= scope)
-            || matches!(normalize_one(scope), Cow::Owned(_))
+            || b.iter().any(u8::is_ascii_whitespace)
+            || b[..insensitive_prefix(b)]
+                .iter()
+                .any(u8::is_ascii_uppercase)
         {
             return false;
         }
@@ -196,39 +207,38 @@ fn is_normal(raw: &str) -> bool {
     true
 }
 
-/// The byte range of one scope that is case-insensitive: a URI's `scheme://host`, or a
-/// leading GUID.
-fn insensitive_prefix(scope: &str) -> usize {
-    if let Some(sep) = scope.find("://") {
-        let scheme_ok = sep > 0
-            && scope[..sep]
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
-        if scheme_ok {
-            let rest = &scope[sep + 3..];
-            return sep + 3 + rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        }
-        return 0;
-    }
-    let guid_len = 36;
-    let is_guid = scope.len() >= guid_len
-        && scope.as_bytes()[..guid_len]
+/// The length of the case-insensitive start of one scope: a URI's `scheme://host`, or a
+/// leading GUID; 0 for anything else. A byte scan, as this runs on every `get_token`.
+fn insensitive_prefix(b: &[u8]) -> usize {
+    // RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://" and a host.
+    let scheme = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))
+        .unwrap_or(b.len());
+    if scheme > 0 && b[scheme..].starts_with(b"://") {
+        let host = scheme + 3;
+        let len = b[host..]
             .iter()
-            .enumerate()
-            .all(|(i, b)| match i {
-                8 | 13 | 18 | 23 => *b == b'-',
-                _ => b.is_ascii_hexdigit(),
-            })
-        && matches!(scope.as_bytes().get(guid_len), None | Some(b'/'));
+            .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+            .unwrap_or(b.len() - host);
+        return host + len;
+    }
+    const GUID: usize = 36;
+    let is_guid = b.len() >= GUID
+        && b[..GUID].iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+        && matches!(b.get(GUID), None | Some(b'/'));
     if is_guid {
-        guid_len
+        GUID
     } else {
         0
     }
 }
 
 fn normalize_one(scope: &str) -> Cow<'_, str> {
-    let end = insensitive_prefix(scope);
+    let end = insensitive_prefix(scope.as_bytes());
     if scope[..end].bytes().any(|b| b.is_ascii_uppercase()) {
         let mut s = scope[..end].to_ascii_lowercase();
         s.push_str(&scope[end..]);

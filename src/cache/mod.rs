@@ -12,13 +12,17 @@
 //!
 //! Deadlines use [`tokio::time::Instant`], so tests drive the cache with a paused clock.
 
+#[doc(hidden)]
+pub mod bench;
 mod flight;
 pub(crate) mod key;
+mod map;
 mod prefetch;
 mod shards;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,7 +31,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use self::flight::{Flight, Outcome};
-use self::key::{CacheKey, KeyRef, KeyView};
+use self::key::{CacheKey, KeyRef};
 use self::shards::{Cached, Entry, Shards, WriteGuard};
 use crate::error::{Error, Result};
 use crate::token::{AccessToken, IssuedToken};
@@ -113,35 +117,62 @@ impl TokenCache {
         }
     }
 
-    /// The token for `key`: from the cache when usable, else from one shared call of the
-    /// future `make_load` returns. `make_load` is called only when a request must start (at
-    /// most once per call), and its future runs in a spawned task.
+    /// The token for `scopes` (space-separated, spelled as the caller likes) of `identity`:
+    /// from the cache when usable, else from one shared call of the future that
+    /// `make_load(normalised_scopes)` returns. `make_load` is called only when a request must
+    /// start (at most once per call), and its future runs in a spawned task.
     ///
     /// With `force_refresh`, a new token is fetched (joining a request already in flight)
     /// and replaces the cached one; a failure leaves the cached one in service.
     pub(crate) async fn get<M, Fut>(
         &self,
-        key: KeyRef<'_>,
+        identity: &Arc<Identity>,
+        scopes: &str,
         force_refresh: bool,
         make_load: M,
     ) -> Result<AccessToken>
     where
-        M: FnOnce() -> Fut,
+        M: FnOnce(&str) -> Fut,
         Fut: Future<Output = Result<IssuedToken>> + Send + 'static,
     {
+        let mut make_load = make_load;
         if !force_refresh {
-            match self.probe(key, Instant::now()) {
-                Probe::Fresh(token) => return Ok(token),
-                Probe::Stale(token, due) => {
-                    if let Some(slot) = due {
-                        self.refresh_in_background(&slot, key, make_load);
-                    }
-                    return Ok(token);
-                }
-                Probe::Miss => {}
+            // Callers normally spell their scopes the same way every time, and in normal form,
+            // so the spelling as given finds the entry without normalising (the map holds
+            // only normal forms, so a match is always right).
+            match self.serve(KeyRef::new(identity, scopes), make_load) {
+                Ok(token) => return Ok(token),
+                Err(m) => make_load = m,
             }
         }
-        self.load(key, force_refresh, make_load).await
+        let normal = normalize_scopes(scopes);
+        let key = KeyRef::new(identity, &normal);
+        if !force_refresh && matches!(normal, Cow::Owned(_)) {
+            match self.serve(key, make_load) {
+                Ok(token) => return Ok(token),
+                Err(m) => make_load = m,
+            }
+        }
+        // Boxed: keeps the slow path's state out of the future every hit creates.
+        Box::pin(self.load(key, force_refresh, make_load)).await
+    }
+
+    /// A usable cached token (starting its background refresh when due), or `make_load` back.
+    fn serve<M, Fut>(&self, key: KeyRef<'_>, make_load: M) -> std::result::Result<AccessToken, M>
+    where
+        M: FnOnce(&str) -> Fut,
+        Fut: Future<Output = Result<IssuedToken>> + Send + 'static,
+    {
+        match self.probe(key, Instant::now()) {
+            Probe::Fresh(token) => Ok(token),
+            Probe::Stale(token, due) => {
+                if let Some(slot) = due {
+                    self.refresh_in_background(&slot, key, make_load);
+                }
+                Ok(token)
+            }
+            Probe::Miss => Err(make_load),
+        }
     }
 
     /// Turns a token fetched outside the cache (e.g. with CAE claims) into an
@@ -160,7 +191,7 @@ impl TokenCache {
         let Some(Entry {
             slot,
             cached: Some(c),
-        }) = shard.get(&key as &dyn KeyView)
+        }) = shard.get(key)
         else {
             return Probe::Miss;
         };
@@ -177,7 +208,7 @@ impl TokenCache {
 
     fn refresh_in_background<M, Fut>(&self, slot: &Arc<Slot>, key: KeyRef<'_>, make_load: M)
     where
-        M: FnOnce() -> Fut,
+        M: FnOnce(&str) -> Fut,
         Fut: Future<Output = Result<IssuedToken>> + Send + 'static,
     {
         let mut state = slot.lock();
@@ -187,13 +218,13 @@ impl TokenCache {
         }
         // Another refresh may have completed since the probe.
         if let Probe::Stale(..) = self.probe(key, now) {
-            self.start(slot, &mut state, make_load(), true);
+            self.start(slot, &mut state, make_load(key.scopes()), true);
         }
     }
 
     async fn load<M, Fut>(&self, key: KeyRef<'_>, force: bool, make_load: M) -> Result<AccessToken>
     where
-        M: FnOnce() -> Fut,
+        M: FnOnce(&str) -> Fut,
         Fut: Future<Output = Result<IssuedToken>> + Send + 'static,
     {
         let slot = self.slot_for(key);
@@ -215,7 +246,7 @@ impl TokenCache {
                             return Err(flight::rebuild(e));
                         }
                     }
-                    self.start(&slot, &mut state, make_load(), usable.is_some())
+                    self.start(&slot, &mut state, make_load(key.scopes()), usable.is_some())
                 }
             }
         };
@@ -245,13 +276,13 @@ impl TokenCache {
 
     /// The slot of `key`, inserting an empty entry (and making room) when absent.
     fn slot_for(&self, key: KeyRef<'_>) -> Arc<Slot> {
-        if let Some(e) = self.shared.shards.read().get(&key as &dyn KeyView) {
+        if let Some(e) = self.shared.shards.read().get(key) {
             return Arc::clone(&e.slot);
         }
         let owned = key.to_owned();
         let now = Instant::now();
         self.shared.shards.write_all(|guards| {
-            if let Some(e) = guards[0].get(&key as &dyn KeyView) {
+            if let Some(e) = guards[0].get(key) {
                 return Arc::clone(&e.slot);
             }
             self.shared.make_room(guards, now);
@@ -308,7 +339,7 @@ impl Shared {
             .map(|(k, _)| k.clone())
             .collect();
         for k in &dead {
-            guards.iter_mut().for_each(|g| drop(g.remove(k)));
+            guards.iter_mut().for_each(|g| drop(g.remove(k.as_ref())));
         }
         let max = self.config.max_entries.max(1);
         while guards[0].len() >= max {
@@ -317,7 +348,9 @@ impl Shared {
                 .min_by_key(|(_, e)| e.cached.as_ref().map(|c| c.unusable_at))
                 .map(|(k, _)| k.clone());
             let Some(victim) = victim else { break };
-            guards.iter_mut().for_each(|g| drop(g.remove(&victim)));
+            guards
+                .iter_mut()
+                .for_each(|g| drop(g.remove(victim.as_ref())));
         }
     }
 }

@@ -7,13 +7,13 @@
 //! Each shard also holds its *own copy* of each token ([`AccessToken::duplicate`]), so the
 //! `Arc` clone a hit returns increments a counter that only this shard's threads use.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::time::Instant;
 
-use super::key::{CacheKey, KeyRef, KeyView};
+use super::key::KeyRef;
+use super::map::Map;
 use super::Slot;
 use crate::token::AccessToken;
 
@@ -35,7 +35,7 @@ pub(super) struct Entry {
 }
 
 #[repr(align(128))]
-struct Shard(RwLock<HashMap<CacheKey, Entry>>);
+struct Shard(RwLock<Map>);
 
 pub(super) struct Shards {
     shards: Box<[Shard]>,
@@ -53,7 +53,7 @@ impl Shards {
     }
 
     /// Read access to this thread's shard.
-    pub(super) fn read(&self) -> RwLockReadGuard<'_, HashMap<CacheKey, Entry>> {
+    pub(super) fn read(&self) -> RwLockReadGuard<'_, Map> {
         let i = thread_index() & (self.shards.len() - 1);
         self.shards[i]
             .0
@@ -96,7 +96,7 @@ impl Shards {
         copies.push(cached);
         self.write_all(|guards| {
             for (guard, copy) in guards.iter_mut().zip(copies) {
-                if let Some(e) = guard.get_mut(&key as &dyn KeyView) {
+                if let Some(e) = guard.get_mut(key) {
                     if Arc::ptr_eq(&e.slot, slot) {
                         e.cached = Some(copy);
                     }
@@ -106,7 +106,7 @@ impl Shards {
     }
 }
 
-pub(super) type WriteGuard<'a> = RwLockWriteGuard<'a, HashMap<CacheKey, Entry>>;
+pub(super) type WriteGuard<'a> = RwLockWriteGuard<'a, Map>;
 
 /// A small number fixed per thread, handed out round-robin, that picks the thread's shard.
 fn thread_index() -> usize {

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::builder::Parts;
 use super::state::{lock, Counters, LastRequest};
-use super::{EmulatorBuilder, Fault, DEFAULT_CLIENT_ID, DEFAULT_TENANT};
+use super::{EmulatorBuilder, Fault};
 
 /// A running emulator. Cheap to clone (clones share one server); the server stops when
 /// [`shutdown`](Self::shutdown) is called or the last clone is dropped.
@@ -37,7 +37,7 @@ struct Running {
 }
 
 impl Emulator {
-    /// A builder with the defaults: [`DEFAULT_TENANT`], [`DEFAULT_CLIENT_ID`], plain HTTP on
+    /// A builder with the defaults: [`DEFAULT_TENANT`](super::DEFAULT_TENANT), [`DEFAULT_CLIENT_ID`](super::DEFAULT_CLIENT_ID), plain HTTP on
     /// an ephemeral port.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
@@ -87,12 +87,12 @@ impl Emulator {
         )
     }
 
-    /// The tenant served ([`DEFAULT_TENANT`] unless configured).
+    /// The tenant served ([`DEFAULT_TENANT`](super::DEFAULT_TENANT) unless configured).
     pub fn tenant(&self) -> &str {
         &self.inner.parts.shared.policy.tenant
     }
 
-    /// The registered client ID ([`DEFAULT_CLIENT_ID`] unless configured).
+    /// The registered client ID ([`DEFAULT_CLIENT_ID`](super::DEFAULT_CLIENT_ID) unless configured).
     pub fn client_id(&self) -> &str {
         &self.inner.parts.shared.policy.client_id
     }

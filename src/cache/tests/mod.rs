@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::{CacheConfig, Identity, KeyRef, TokenCache};
+use super::{CacheConfig, Identity, TokenCache};
 use crate::error::{Error, ErrorKind, Result};
 use crate::token::{AccessToken, IssuedToken};
 
@@ -49,6 +49,7 @@ pub(super) struct Plan {
 #[derive(Clone)]
 pub(super) struct Fake {
     calls: Arc<AtomicUsize>,
+    scopes: Arc<Mutex<Vec<String>>>,
     plan: Arc<Mutex<Plan>>,
 }
 
@@ -56,6 +57,7 @@ impl Fake {
     pub(super) fn new() -> Self {
         Fake {
             calls: Arc::default(),
+            scopes: Arc::default(),
             plan: Arc::new(Mutex::new(Plan {
                 answer: Answer::Token {
                     expires_in: HOUR,
@@ -84,6 +86,20 @@ impl Fake {
         let gate = Arc::new(Semaphore::new(0));
         self.set(|p| p.gate = Some(Arc::clone(&gate)));
         gate
+    }
+
+    /// The scopes each load was asked for.
+    pub(super) fn scopes(&self) -> Vec<String> {
+        self.scopes.lock().unwrap().clone()
+    }
+
+    /// `make_load`, recording the scopes.
+    pub(super) fn load_for(
+        &self,
+        scopes: &str,
+    ) -> impl Future<Output = Result<IssuedToken>> + Send + 'static {
+        self.scopes.lock().unwrap().push(scopes.to_owned());
+        self.load()
     }
 
     /// A load, as the cache's `make_load` returns it.
@@ -148,19 +164,15 @@ impl Rig {
         }
     }
 
-    pub(super) fn key<'a>(&'a self, scopes: &'a str) -> KeyRef<'a> {
-        KeyRef::new(&self.id, scopes)
-    }
-
     pub(super) async fn get(&self, scopes: &str) -> Result<AccessToken> {
         self.cache
-            .get(self.key(scopes), false, || self.fake.load())
+            .get(&self.id, scopes, false, |s| self.fake.load_for(s))
             .await
     }
 
     pub(super) async fn force(&self, scopes: &str) -> Result<AccessToken> {
         self.cache
-            .get(self.key(scopes), true, || self.fake.load())
+            .get(&self.id, scopes, true, |s| self.fake.load_for(s))
             .await
     }
 
