@@ -131,6 +131,8 @@ pub enum ErrorKind {
     Transport,
     /// The token is no longer usable and refreshing it failed; carries the last failure.
     RefreshFailed,
+    /// A [`CertificateProvider`](crate::CertificateProvider) failed; its error is the source.
+    CertificateProvider,
 }
 
 impl Error {
@@ -275,6 +277,7 @@ impl fmt::Display for Error {
             ErrorKind::Timeout => write!(f, "the token endpoint did not answer in time: check the network, proxy, or raise the timeout"),
             ErrorKind::Transport => write!(f, "cannot reach the token endpoint: check the network, proxy, and authority host"),
             ErrorKind::RefreshFailed => write!(f, "no usable token: the cached token expired and refreshing it failed"),
+            ErrorKind::CertificateProvider => write!(f, "the certificate provider returned no certificate: check its access to the vault (cause below)"),
         }
     }
 }

@@ -46,13 +46,13 @@ pub(crate) enum ClientAuth {
     Secret(Secret),
 }
 
-/// Everything needed to send token requests to one endpoint for one client.
+/// Everything needed to send token requests to one endpoint for one client, except the
+/// [`ClientAuth`], which rotation may replace and each request names.
 #[derive(Clone)]
 pub(crate) struct Exchange {
     pub(crate) http: reqwest::Client,
     pub(crate) token_endpoint: Url,
     pub(crate) client_id: String,
-    pub(crate) auth: ClientAuth,
     /// Per-try timeout; `None` disables it.
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
@@ -63,13 +63,14 @@ impl Exchange {
     /// transient failures. `claims` is the CAE claims challenge, sent as-is.
     pub(crate) async fn request_token(
         &self,
+        auth: &ClientAuth,
         scope: &str,
         claims: Option<&str>,
     ) -> Result<IssuedToken> {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
-            let error = match self.try_once(scope, claims, attempt).await {
+            let error = match self.try_once(auth, scope, claims, attempt).await {
                 Ok(token) => return Ok(token),
                 Err(error) => error,
             };
@@ -97,11 +98,12 @@ impl Exchange {
     /// One try: sign, send, read, parse.
     async fn try_once(
         &self,
+        auth: &ClientAuth,
         scope: &str,
         claims: Option<&str>,
         attempt: u32,
     ) -> Result<IssuedToken> {
-        let credential = match &self.auth {
+        let credential = match auth {
             ClientAuth::Certificate {
                 certificate,
                 options,
@@ -116,7 +118,7 @@ impl Exchange {
             )?,
             ClientAuth::Secret(secret) => secret.clone(),
         };
-        let is_assertion = matches!(self.auth, ClientAuth::Certificate { .. });
+        let is_assertion = matches!(auth, ClientAuth::Certificate { .. });
         let form = form(&self.client_id, scope, is_assertion, &credential, claims);
         let correlation_id = Uuid::new_v4().hyphenated().to_string();
         let request = self

@@ -8,7 +8,6 @@
 mod assertion;
 mod authority;
 mod base64url;
-#[allow(dead_code, unused_imports)] // until the credential is wired to it
 mod cache;
 mod challenge;
 mod convert;
@@ -19,7 +18,6 @@ mod entra_error;
 mod error;
 mod exchange;
 mod material;
-#[allow(dead_code)] // until the credential is wired to it
 mod refresh;
 pub mod retry;
 mod secret;
@@ -38,7 +36,12 @@ pub use crate::challenge::{Challenge, MAX_CHALLENGE_BYTES};
 pub use crate::convert::{export_pem, export_pfx, PemExport, EXPORT_KDF_ITERATIONS};
 #[cfg(feature = "new-cert")]
 pub use crate::convert::{new_self_signed, KEY_BITS_CHOICES, MAX_CERT_DAYS};
-pub use crate::credential::{Credential, CredentialBuilder};
+pub use crate::credential::{
+    CertificateCredential, CertificateProvider, Credential, CredentialBuilder, ProviderFuture,
+    ProviderResult, TokenOptions, AZURE_CLIENT_CERTIFICATE_PASSWORD, AZURE_CLIENT_CERTIFICATE_PATH,
+    AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_CLIENT_SEND_CERTIFICATE_CHAIN, AZURE_TENANT_ID,
+    DEFAULT_EXPIRY_WARNING, DEFAULT_FILE_CHECK_INTERVAL, DEFAULT_PROVIDER_CHECK_INTERVAL,
+};
 pub use crate::entra_error::{hint_for, EntraError};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::exchange::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};

@@ -269,7 +269,11 @@ async fn garbage_and_oversized_bodies() {
         }
         other => panic!("{other:?}"),
     }
+    // A failure is shared with the callers of the next moments, without a new request.
+    let again = credential.get_token(SCOPE).await.unwrap_err();
+    assert!(matches!(again.kind(), ErrorKind::InvalidResponse { .. }));
     emu.inject(Fault::Oversized);
+    let credential = builder(&emu, pem("app.pem")).build().unwrap();
     let err = credential.get_token(SCOPE).await.unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::ResponseTooLarge { .. }),

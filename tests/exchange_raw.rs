@@ -25,6 +25,7 @@ fn credential(server: &RawServer) -> Credential {
         .authority_host(server.authority_host())
         .timeout(None)
         .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
+        .refresh_jitter(false)
         .build()
         .unwrap()
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use super::{normalize_scopes, CacheConfig, Identity, KeyRef, TokenCache};
+use super::{CacheConfig, Identity, TokenCache};
 use crate::error::Result;
 use crate::token::{AccessToken, IssuedToken};
 

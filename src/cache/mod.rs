@@ -135,26 +135,43 @@ impl TokenCache {
         M: FnOnce(&str) -> Fut,
         Fut: Future<Output = Result<IssuedToken>> + Send + 'static,
     {
-        let mut make_load = make_load;
-        if !force_refresh {
-            // Callers normally spell their scopes the same way every time, and in normal form,
-            // so the spelling as given finds the entry without normalising (the map holds
-            // only normal forms, so a match is always right).
-            match self.serve(KeyRef::new(identity, scopes), make_load) {
+        let make_load = if force_refresh {
+            make_load
+        } else {
+            match self.lookup(identity, scopes, make_load) {
                 Ok(token) => return Ok(token),
-                Err(m) => make_load = m,
+                Err(m) => m,
             }
-        }
+        };
         let normal = normalize_scopes(scopes);
-        let key = KeyRef::new(identity, &normal);
-        if !force_refresh && matches!(normal, Cow::Owned(_)) {
-            match self.serve(key, make_load) {
-                Ok(token) => return Ok(token),
-                Err(m) => make_load = m,
-            }
-        }
         // Boxed: keeps the slow path's state out of the future every hit creates.
-        Box::pin(self.load(key, force_refresh, make_load)).await
+        Box::pin(self.load(KeyRef::new(identity, &normal), force_refresh, make_load)).await
+    }
+
+    /// The cached token for `scopes` of `identity` when one is usable (starting its one
+    /// background refresh with `make_load` when due), else `make_load` back. Synchronous:
+    /// no `.await`, no async lock, no allocation when the scopes are spelled in normal form.
+    pub(crate) fn lookup<M, Fut>(
+        &self,
+        identity: &Arc<Identity>,
+        scopes: &str,
+        make_load: M,
+    ) -> std::result::Result<AccessToken, M>
+    where
+        M: FnOnce(&str) -> Fut,
+        Fut: Future<Output = Result<IssuedToken>> + Send + 'static,
+    {
+        // Callers normally spell their scopes the same way every time, and in normal form, so
+        // the spelling as given finds the entry without normalising (the map holds only
+        // normal forms, so a match is always right).
+        let make_load = match self.serve(KeyRef::new(identity, scopes), make_load) {
+            Ok(token) => return Ok(token),
+            Err(m) => m,
+        };
+        match normalize_scopes(scopes) {
+            Cow::Owned(normal) => self.serve(KeyRef::new(identity, &normal), make_load),
+            Cow::Borrowed(_) => Err(make_load),
+        }
     }
 
     /// A usable cached token (starting its background refresh when due), or `make_load` back.
@@ -182,6 +199,7 @@ impl TokenCache {
     }
 
     /// The number of cached keys.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.shared.shards.len()
     }

@@ -62,6 +62,7 @@ impl Shards {
     }
 
     /// The number of keys.
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.read().len()
     }

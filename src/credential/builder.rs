@@ -2,11 +2,16 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use super::{Credential, CredentialInner};
+use super::source::{
+    CertificateProvider, FileSource, Source, DEFAULT_FILE_CHECK_INTERVAL,
+    DEFAULT_PROVIDER_CHECK_INTERVAL,
+};
+use super::{Credential, CredentialInner, DEFAULT_EXPIRY_WARNING};
 use crate::assertion::{AssertionOptions, SigningAlgorithm, ThumbprintHeader};
 use crate::authority::{Authority, AuthorityHost};
+use crate::cache::{CacheConfig, TokenCache, DEFAULT_MAX_ENTRIES};
 use crate::error::{Error, Result};
 use crate::exchange::{
     default_http_client, ClientAuth, Exchange, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
@@ -17,6 +22,8 @@ use crate::secret::Secret;
 
 pub(super) enum Auth {
     Certificate(ClientCertificate),
+    File(FileSource, ClientCertificate),
+    Provider(Arc<dyn CertificateProvider>, ClientCertificate),
     Secret(Secret),
 }
 
@@ -60,6 +67,10 @@ pub struct CredentialBuilder {
     timeout: Option<Duration>,
     retry: RetryPolicy,
     root_certificates: Vec<Vec<u8>>,
+    cache_capacity: usize,
+    refresh_jitter: bool,
+    check_interval: Option<Duration>,
+    expiry_warning: Duration,
 }
 
 impl CredentialBuilder {
@@ -80,6 +91,10 @@ impl CredentialBuilder {
             timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             retry: RetryPolicy::default(),
             root_certificates: Vec::new(),
+            cache_capacity: DEFAULT_MAX_ENTRIES,
+            refresh_jitter: true,
+            check_interval: None,
+            expiry_warning: DEFAULT_EXPIRY_WARNING,
         }
     }
 
@@ -164,6 +179,38 @@ impl CredentialBuilder {
         self
     }
 
+    /// At most this many tokens (scope sets × certificates) are cached; default 128. When
+    /// full, expired entries go first, then the one that expires soonest.
+    pub fn cache_capacity(mut self, entries: usize) -> Self {
+        self.cache_capacity = entries;
+        self
+    }
+
+    /// Whether refresh times get a random delay of up to a minute, so a fleet started
+    /// together does not refresh in lockstep; default `true`. Turn off for deterministic
+    /// tests.
+    pub fn refresh_jitter(mut self, jitter: bool) -> Self {
+        self.refresh_jitter = jitter;
+        self
+    }
+
+    /// How often a rotating certificate (see [`Credential::builder_from_file`] and
+    /// [`Credential::builder_from_provider`]) is checked; default
+    /// [`DEFAULT_FILE_CHECK_INTERVAL`] for a file, [`DEFAULT_PROVIDER_CHECK_INTERVAL`] for a
+    /// provider; at least one second. No effect on a fixed certificate.
+    pub fn check_interval(mut self, interval: Duration) -> Self {
+        self.check_interval = Some(interval);
+        self
+    }
+
+    /// How long before the certificate expires `tracing::warn!` starts announcing it (at
+    /// build, and with each token request); default
+    /// [`DEFAULT_EXPIRY_WARNING`](crate::DEFAULT_EXPIRY_WARNING) (30 days).
+    pub fn expiry_warning(mut self, window: Duration) -> Self {
+        self.expiry_warning = window;
+        self
+    }
+
     /// Checks every setting and builds the credential.
     ///
     /// # Errors
@@ -187,28 +234,40 @@ impl CredentialBuilder {
             Some(url) => Authority::endpoint(url)?,
             None => Authority::entra(&self.authority_host, &self.tenant_id)?,
         };
-        let auth = match self.auth {
-            Auth::Certificate(certificate) => {
-                let default = if authority.is_overridden() {
-                    SigningAlgorithm::Rs256
-                } else {
-                    SigningAlgorithm::Ps256
-                };
-                let options = AssertionOptions::new()
-                    .algorithm(self.algorithm.unwrap_or(default))
-                    .thumbprint_header(self.thumbprints)
-                    .send_certificate_chain(self.send_x5c)
-                    .lifetime(self.assertion_lifetime);
-                options.validate()?;
-                ClientAuth::Certificate {
-                    certificate,
-                    options,
-                }
-            }
+        let default_algorithm = if authority.is_overridden() {
+            SigningAlgorithm::Rs256
+        } else {
+            SigningAlgorithm::Ps256
+        };
+        let options = AssertionOptions::new()
+            .algorithm(self.algorithm.unwrap_or(default_algorithm))
+            .thumbprint_header(self.thumbprints)
+            .send_certificate_chain(self.send_x5c)
+            .lifetime(self.assertion_lifetime);
+        let expiry_warning = self.expiry_warning;
+        let certificate_auth = |certificate| -> Result<ClientAuth> {
+            options.validate()?;
+            let now = SystemTime::now();
+            let certificate = super::source::refuse_expired(certificate, now)?;
+            super::warn_if_expiring(&certificate, now, expiry_warning);
+            Ok(ClientAuth::Certificate {
+                certificate,
+                options: options.clone(),
+            })
+        };
+        let (auth, source) = match self.auth {
+            Auth::Certificate(c) => (certificate_auth(c)?, Source::Fixed),
+            Auth::File(file, c) => (certificate_auth(c)?, Source::File(file)),
+            Auth::Provider(provider, c) => (certificate_auth(c)?, Source::Provider(provider)),
             Auth::Secret(secret) if secret.secret().is_empty() => {
                 return Err(Error::config("the client secret is empty"));
             }
-            Auth::Secret(secret) => ClientAuth::Secret(secret),
+            Auth::Secret(secret) => (ClientAuth::Secret(secret), Source::Fixed),
+        };
+        let check_interval = match (&source, self.check_interval) {
+            (_, Some(interval)) => interval.max(Duration::from_secs(1)),
+            (Source::Provider(_), None) => DEFAULT_PROVIDER_CHECK_INTERVAL,
+            _ => DEFAULT_FILE_CHECK_INTERVAL,
         };
         let http = match self.http_client {
             Some(_) if !self.root_certificates.is_empty() => {
@@ -226,15 +285,23 @@ impl CredentialBuilder {
             http,
             token_endpoint: authority.token_endpoint().clone(),
             client_id,
-            auth,
             timeout: self.timeout,
             retry: self.retry,
         };
+        let cache = TokenCache::new(CacheConfig {
+            max_entries: self.cache_capacity.max(1),
+            jitter: self.refresh_jitter,
+        });
         Ok(Credential {
-            inner: Arc::new(CredentialInner {
+            inner: Arc::new(CredentialInner::new(
                 exchange,
-                tenant_id: self.tenant_id.trim().to_owned(),
-            }),
+                self.tenant_id.trim().to_owned(),
+                cache,
+                auth,
+                source,
+                check_interval,
+                self.expiry_warning,
+            )),
         })
     }
 }

@@ -26,7 +26,7 @@ fn config_reason(result: Result<Credential>) -> String {
 }
 
 fn algorithm(c: &Credential) -> SigningAlgorithm {
-    match &c.inner.exchange.auth {
+    match &c.inner.current.load().auth {
         ClientAuth::Certificate { options, .. } => options.algorithm,
         ClientAuth::Secret(_) => panic!("not a certificate credential"),
     }
@@ -154,18 +154,6 @@ fn credential_is_cheap_send_and_sync() {
     let c = cert_builder().build().unwrap();
     let d = c.clone();
     assert!(Arc::ptr_eq(&c.inner, &d.inner));
-}
-
-#[test]
-fn refresh_margin() {
-    let m = |s| refresh_after(Duration::from_secs(s)).as_secs();
-    assert_eq!(m(3600), 3300);
-    assert_eq!(m(600), 300);
-    assert_eq!(m(300), 150);
-    assert_eq!(
-        refresh_after(Duration::from_secs(1)),
-        Duration::from_millis(500)
-    );
 }
 
 #[tokio::test]

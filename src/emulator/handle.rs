@@ -9,7 +9,10 @@ use tokio::sync::watch;
 
 use super::builder::Parts;
 use super::state::{lock, Counters, LastRequest};
+use super::validate::RegisteredCertificate;
 use super::{EmulatorBuilder, Fault};
+use crate::error::Result;
+use crate::material::CertificateInfo;
 
 /// A running emulator. Cheap to clone (clones share one server); the server stops when
 /// [`shutdown`](Self::shutdown) is called or the last clone is dropped.
@@ -89,12 +92,12 @@ impl Emulator {
 
     /// The tenant served ([`DEFAULT_TENANT`](super::DEFAULT_TENANT) unless configured).
     pub fn tenant(&self) -> &str {
-        &self.inner.parts.shared.policy.tenant
+        &self.inner.parts.shared.tenant
     }
 
     /// The registered client ID ([`DEFAULT_CLIENT_ID`](super::DEFAULT_CLIENT_ID) unless configured).
     pub fn client_id(&self) -> &str {
-        &self.inner.parts.shared.policy.client_id
+        &self.inner.parts.shared.client_id
     }
 
     /// PEM of the CA that issued the HTTPS certificate, for clients to trust; `None` over
@@ -140,6 +143,40 @@ impl Emulator {
     /// Drops every queued fault.
     pub fn clear_faults(&self) {
         self.inner.parts.shared.clear_faults();
+    }
+
+    /// Registers another certificate while serving, as uploading one to the app registration
+    /// does (for rotation tests). Registering the same certificate twice changes nothing.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfiguration`](crate::ErrorKind::InvalidConfiguration) for a
+    /// certificate without an RSA key.
+    pub fn add_certificate(&self, certificate: &CertificateInfo) -> Result<()> {
+        let registered = RegisteredCertificate::from_der(certificate.der())?;
+        self.inner.parts.shared.add_certificate(registered);
+        Ok(())
+    }
+
+    /// Removes a registered certificate, as deleting it from the app registration does:
+    /// assertions signed with its key then get AADSTS700027. Returns whether it was
+    /// registered.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use entra_token::{emulator::Emulator, ClientCertificate};
+    /// let app = ClientCertificate::from_file("fixtures/pem/rsa2048-combined.pem", None)?;
+    /// let emulator = Emulator::builder().client_secret("s").start().await?;
+    /// emulator.add_certificate(app.certificate())?;
+    /// assert!(emulator.remove_certificate(app.certificate()));
+    /// assert!(!emulator.remove_certificate(app.certificate()));
+    /// # Ok(()) }
+    /// ```
+    pub fn remove_certificate(&self, certificate: &CertificateInfo) -> bool {
+        self.inner
+            .parts
+            .shared
+            .remove_certificate(certificate.thumbprints().sha1_hex())
     }
 
     /// `Some(status)`: answer every request with this status and an Entra-shaped body until

@@ -137,7 +137,7 @@ async fn answer(shared: &Shared, request: Request<Incoming>, ids: &Ids, headers:
     let now = shared.now_unix();
     let verdict = {
         let mut ledger = lock(&shared.ledger);
-        validate_request(&shared.policy, &tenant, &form, now, &mut ledger)
+        validate_request(&shared.policy(), &tenant, &form, now, &mut ledger)
     };
     match verdict {
         Ok(accepted) => {

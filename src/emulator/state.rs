@@ -3,14 +3,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
 use super::faults::Fault;
 use super::validate::ledger::JtiLedger;
-use super::validate::{unix_seconds, Policy};
+use super::validate::{unix_seconds, Policy, RegisteredCertificate};
 
 /// Requests the emulator has answered, by outcome. A snapshot: see [`Emulator::counters`].
 ///
@@ -86,7 +86,11 @@ pub struct LastRequest {
 
 /// State shared by the [`Emulator`](super::Emulator) handle and every connection.
 pub(crate) struct Shared {
-    pub(crate) policy: Policy,
+    /// What is validated; certificates can be added and removed while serving.
+    policy: RwLock<Policy>,
+    /// The tenant and client ID of the policy, which never change.
+    pub(crate) tenant: String,
+    pub(crate) client_id: String,
     pub(crate) token_lifetime: Duration,
     pub(crate) refresh_in: Option<Duration>,
     clock_offset_ms: AtomicI64,
@@ -110,7 +114,9 @@ impl Shared {
     ) -> Self {
         let ledger = JtiLedger::new(policy.clock_skew);
         Shared {
-            policy,
+            tenant: policy.tenant.clone(),
+            client_id: policy.client_id.clone(),
+            policy: RwLock::new(policy),
             token_lifetime,
             refresh_in,
             clock_offset_ms: AtomicI64::new(0),
@@ -188,5 +194,36 @@ impl Shared {
 
     pub(crate) fn last(&self) -> Option<LastRequest> {
         lock(&self.last).clone()
+    }
+
+    /// The policy, for one validation.
+    pub(crate) fn policy(&self) -> RwLockReadGuard<'_, Policy> {
+        self.policy.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a certificate (once: a certificate already registered is not added again).
+    pub(crate) fn add_certificate(&self, certificate: RegisteredCertificate) {
+        let mut policy = self.policy.write().unwrap_or_else(PoisonError::into_inner);
+        let sha1 = certificate.info.thumbprints().sha1_hex();
+        if !policy
+            .certificates
+            .iter()
+            .any(|c| c.info.thumbprints().sha1_hex() == sha1)
+        {
+            policy.certificates.push(certificate);
+        }
+    }
+
+    /// Removes the certificate with this SHA-1 thumbprint; whether one was registered.
+    pub(crate) fn remove_certificate(&self, sha1_hex: &str) -> bool {
+        let mut policy = self.policy.write().unwrap_or_else(PoisonError::into_inner);
+        let before = policy.certificates.len();
+        policy.certificates.retain(|c| {
+            !c.info
+                .thumbprints()
+                .sha1_hex()
+                .eq_ignore_ascii_case(sha1_hex)
+        });
+        policy.certificates.len() != before
     }
 }
