@@ -223,14 +223,24 @@ fn cache_benches(c: &mut Criterion) {
     let _enter = rt.enter();
     let floor = floor();
     let cache = warm_cache(&rt);
+    #[cfg(feature = "emulator")]
+    let cred = credential::Warm::new(&rt);
     let subjects: Vec<(&str, &dyn Hit)> = vec![
         ("floor: HashMap get + Arc clone", &floor),
         ("cache (fake loader)", &cache),
+        #[cfg(feature = "emulator")]
+        ("credential get_token (emulator)", &cred),
     ];
     hit_latency(c, &subjects);
     hit_throughput(c, &subjects);
     herd(c, &rt);
+    #[cfg(feature = "emulator")]
+    credential::herd(c, &rt);
 }
+
+#[cfg(feature = "emulator")]
+#[path = "cache/credential.rs"]
+mod credential;
 
 criterion_group!(benches, cache_benches);
 
@@ -245,6 +255,8 @@ fn main() {
     if !listing && filters.iter().all(|f| "straddle".contains(f.as_str())) {
         let rt = runtime();
         straddle(&rt);
+        #[cfg(feature = "emulator")]
+        credential::straddle(&rt);
     }
     criterion::Criterion::default()
         .configure_from_args()

@@ -1,7 +1,60 @@
 //! # entra-token
 //!
-//! OAuth 2.0 access tokens from Microsoft Entra ID with a certificate, for programs that run
-//! unattended. Pure Rust: no OpenSSL, no system libraries.
+//! OAuth 2.0 access tokens from Microsoft Entra ID (Azure AD) with a certificate, for programs
+//! that run unattended: daemons, workers, schedulers, connectors. Pure Rust: no OpenSSL, no
+//! system libraries.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), entra_token::Error> {
+//! use entra_token::{ClientCertificate, Credential};
+//!
+//! // 1. Load the key material you were handed: PFX or PEM, told apart by content.
+//! let certificate = ClientCertificate::from_file("app.pfx", Some("pfx password"))?;
+//! println!("upload the certificate with thumbprint {}", certificate.sha1_hex());
+//!
+//! // 2. Build the credential once; clones share it (and its token cache).
+//! let credential = Credential::builder(
+//!     "contoso.onmicrosoft.com",
+//!     "00000000-0000-0000-0000-000000000001",
+//!     certificate,
+//! )
+//! .build()?;
+//!
+//! // 3. Ask for a token every time you need one, from any task.
+//! let token = credential.get_token("https://graph.microsoft.com/.default").await?;
+//! let header = format!("Bearer {}", token.secret());
+//! # let _ = header; Ok(()) }
+//! ```
+//!
+//! ## The caching contract
+//!
+//! **Call [`Credential::get_token`] every time; do not cache tokens yourself.** Tokens are
+//! cached per authority, tenant, client, certificate thumbprint and scope set. A cached token
+//! is returned without I/O, async locks or allocation; past its refresh time it is still
+//! returned while one background refresh runs; callers without a usable token share one
+//! request. The rules (in order): the server's `refresh_in`; half-life for tokens of 2 hours
+//! or more; otherwise 5 minutes (at most half the lifetime) before expiry; minus up to 60 s of
+//! jitter. A token is not served in the last minute (at most a quarter of its lifetime)
+//! before expiry.
+//!
+//! ## What else is here
+//!
+//! * [`ClientCertificate`]: every PFX and PEM shape (PBES2, 3DES, RC2-40, BER, encrypted
+//!   PKCS#8, ...), thumbprints, clear errors for every failure.
+//! * [`client_assertion`]: the RFC 7523 assertion on its own (PS256 + `x5t#S256` by default).
+//! * [`Credential::builder_from_file`], [`Credential::builder_from_provider`]: rotation
+//!   without restart; [`Credential::from_env`]: Azure Identity's variables.
+//! * [`Challenge`]: `WWW-Authenticate` parsing, including CAE claims challenges.
+//! * [`export_pem`], [`export_pfx`] and (feature `new-cert`) `new_self_signed`.
+//! * `emulator` (feature `emulator`): a strict local Entra token endpoint for tests.
+//!
+//! ## Security
+//!
+//! Keys, passwords, assertions, secrets and tokens are zeroized when dropped and never appear
+//! in `Debug`, `Display`, errors or logs. RSA signing is always blinded; the `rsa` crate's
+//! timing advisory RUSTSEC-2023-0071 concerns unblinded/decryption use and is listed by
+//! `cargo audit` all the same. Inputs are capped (1 MiB files and responses, 1,000,000 KDF
+//! iterations).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -62,3 +115,8 @@ pub mod __bench {
 
 /// Largest token-endpoint response body read: 1 MiB. Real responses are a few kilobytes.
 pub const MAX_RESPONSE_BYTES: u64 = 1 << 20;
+
+/// The README's Rust examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

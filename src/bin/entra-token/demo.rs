@@ -78,6 +78,13 @@ pub async fn run() -> Result<(), Error> {
     let same = again.secret() == token.secret();
     println!("   same token  {same}");
     println!("   took        {second:.2?}");
+    const CALLS: u32 = 100_000;
+    let started = Instant::now();
+    for _ in 0..CALLS {
+        credential.get_token(DEMO_SCOPE).await?;
+    }
+    let each = started.elapsed() / CALLS;
+    println!("   {CALLS} more calls: {each:.2?} each, no network");
     let counters = emulator.counters();
     println!(
         "   the emulator issued {} token(s) for {} request(s)",
