@@ -287,3 +287,101 @@ fn new_cert_rejects_bad_arguments_before_generating() {
     assert!(base(&["--subject", "O=Contoso"]).contains("CN is missing"));
     assert!(!path(dir.path(), "n.pfx").exists());
 }
+
+/// Runs an external tool; `None` (with a note) when it is not installed.
+fn tool(program: &str, args: &[&str], env: &[(&str, &str)]) -> Option<Output> {
+    let mut command = Command::new(program);
+    command.args(args);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    match command.output() {
+        Ok(out) => Some(out),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("note: {program} is not installed; skipping its check");
+            None
+        }
+        Err(e) => panic!("cannot run {program}: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn new_cert_output_opens_in_openssl_and_keytool_and_is_accepted_once_registered() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = path(dir.path(), "svc");
+    let env = [("PFX_PW", "svc-password")];
+    ok(&cli(
+        &[
+            "new-cert",
+            "--subject",
+            "CN=svc",
+            "--out",
+            name.to_str().unwrap(),
+            "--password-env",
+            "PFX_PW",
+        ],
+        &env,
+    ));
+    let pfx = path(dir.path(), "svc.pfx");
+    let cer = path(dir.path(), "svc.cer");
+    let (pfx_s, cer_s) = (pfx.to_str().unwrap(), cer.to_str().unwrap());
+
+    if let Some(out) = tool(
+        "openssl",
+        &["pkcs12", "-in", pfx_s, "-passin", "env:PFX_PW", "-nodes"],
+        &env,
+    ) {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("BEGIN PRIVATE KEY") && text.contains("BEGIN CERTIFICATE"));
+    }
+    if let Some(out) = tool(
+        "openssl",
+        &["x509", "-inform", "DER", "-in", cer_s, "-noout", "-subject"],
+        &[],
+    ) {
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("CN = svc"));
+    }
+    let keytool_args = [
+        "-list",
+        "-keystore",
+        pfx_s,
+        "-storetype",
+        "PKCS12",
+        "-storepass:env",
+        "PFX_PW",
+    ];
+    if let Some(out) = tool("keytool", &keytool_args, &env) {
+        let listing = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{listing}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(listing.contains("PrivateKeyEntry"), "{listing}");
+    }
+
+    // Registered (the .cer, as uploaded to the app registration), the PFX gets a token.
+    let uploaded = CertificateInfo::from_der(&std::fs::read(&cer).unwrap()).unwrap();
+    let emulator = entra_token::emulator::Emulator::builder()
+        .register_certificate_info(&uploaded)
+        .start()
+        .await
+        .unwrap();
+    let certificate = ClientCertificate::from_file(&pfx, Some("svc-password")).unwrap();
+    let credential =
+        entra_token::Credential::builder(emulator.tenant(), emulator.client_id(), certificate)
+            .authority_host(emulator.authority_host())
+            .build()
+            .unwrap();
+    credential
+        .get_token("api://svc/.default")
+        .await
+        .expect("the emulator accepts the new certificate");
+    assert_eq!(emulator.counters().issued, 1);
+}
