@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
-use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 pub use self::builder::CredentialBuilder;
@@ -100,11 +99,9 @@ impl Current {
     pub(crate) fn new(auth: ClientAuth, endpoint: &str, tenant: &str, client_id: &str) -> Self {
         let fingerprint = match &auth {
             ClientAuth::Certificate { certificate, .. } => certificate.x5t_s256().to_owned(),
-            // A secret is identified by a digest, never by itself.
-            ClientAuth::Secret(secret) => {
-                let digest = Sha256::digest(secret.secret().as_bytes());
-                format!("secret:{}", crate::base64url::encode(&digest[..12]))
-            }
+            // A secret never rotates within a credential: a random name keeps its tokens
+            // apart from other credentials' without deriving anything from the secret.
+            ClientAuth::Secret(_) => format!("secret:{}", uuid::Uuid::new_v4()),
         };
         Current {
             identity: Arc::new(Identity::new(endpoint, tenant, client_id, fingerprint)),
