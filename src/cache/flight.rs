@@ -78,6 +78,7 @@ impl Flight {
             Ok(_) => {
                 state.failures = 0;
                 state.retry_at = None;
+                state.cold_retry_at = None;
                 state.last_error = None;
                 slot.retry_at.store(0, Ordering::Release);
             }
@@ -86,6 +87,10 @@ impl Flight {
                 let delay = refresh::retry_delay(self.background, state.failures, e.retry_after());
                 let at = now + delay;
                 state.retry_at = Some(at);
+                // Once no token is usable, callers wait only the cold backoff, even after a
+                // failed background refresh (whose interval is longer).
+                let cold = refresh::retry_delay(false, state.failures, e.retry_after());
+                state.cold_retry_at = Some(now + cold.min(delay));
                 state.last_error = Some(Arc::clone(e));
                 slot.retry_at
                     .store(self.shared.nanos(at).max(1), Ordering::Release);

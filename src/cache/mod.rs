@@ -89,6 +89,9 @@ struct FlightState {
     inflight: Option<watch::Receiver<Option<Outcome>>>,
     failures: u32,
     retry_at: Option<Instant>,
+    /// When callers *without* a usable token may start a new request: the cold backoff,
+    /// never later than `retry_at`.
+    cold_retry_at: Option<Instant>,
     last_error: Option<Arc<Error>>,
 }
 
@@ -259,7 +262,12 @@ impl TokenCache {
                     if let (false, Some(token)) = (force, &usable) {
                         return Ok(token.clone());
                     }
-                    if let (Some(at), Some(e)) = (state.retry_at, &state.last_error) {
+                    let gate = if usable.is_some() {
+                        state.retry_at
+                    } else {
+                        state.cold_retry_at
+                    };
+                    if let (Some(at), Some(e)) = (gate, &state.last_error) {
                         if now < at {
                             return Err(flight::rebuild(e));
                         }
@@ -361,9 +369,16 @@ impl Shared {
         }
         let max = self.config.max_entries.max(1);
         while guards[0].len() >= max {
+            // Idle entries first, the one whose token stops being served soonest; an entry
+            // with a request in flight or a backoff running only when every entry is busy
+            // (evicting it would start a second request or skip the backoff).
             let victim = guards[0]
                 .iter()
-                .min_by_key(|(_, e)| e.cached.as_ref().map(|c| c.unusable_at))
+                .min_by_key(|(_, e)| {
+                    let busy = e.slot.in_flight.load(Ordering::Acquire)
+                        || e.slot.retry_at.load(Ordering::Acquire) > now_nanos;
+                    (busy, e.cached.as_ref().map(|c| c.unusable_at))
+                })
                 .map(|(k, _)| k.clone());
             let Some(victim) = victim else { break };
             guards

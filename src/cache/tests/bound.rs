@@ -1,5 +1,7 @@
 //! The cache stays bounded and drops entries whose tokens are no longer usable.
 
+use std::sync::Arc;
+
 use tokio::time::advance;
 
 use super::*;
@@ -73,4 +75,39 @@ async fn a_failing_key_keeps_its_backoff_while_it_is_running() {
         2,
         "a failed key is dropped once its backoff ends"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_entry_with_a_request_in_flight_is_not_evicted_while_an_idle_one_remains() {
+    let rig = Arc::new(Rig::with(CacheConfig {
+        max_entries: 2,
+        jitter: false,
+    }));
+    rig.get("idle").await.unwrap();
+    let gate = rig.fake.hold();
+    let busy = {
+        let rig = Arc::clone(&rig);
+        tokio::spawn(async move { rig.get("busy").await })
+    };
+    settle().await;
+    // Room for `third`: `idle` goes, not `busy` (whose token does not exist yet).
+    let third_gate = rig.fake.hold();
+    third_gate.add_permits(1);
+    rig.get("third").await.unwrap();
+    let joined = {
+        let rig = Arc::clone(&rig);
+        tokio::spawn(async move { rig.get("busy").await })
+    };
+    settle().await;
+    assert_eq!(
+        rig.fake.calls(),
+        3,
+        "a second caller of `busy` joined its flight"
+    );
+    gate.add_permits(1);
+    assert_eq!(secret(&busy.await.unwrap()), "token-2");
+    assert_eq!(secret(&joined.await.unwrap()), "token-2");
+    rig.get_now("busy").unwrap();
+    rig.get_now("third").unwrap();
+    assert_eq!(rig.fake.calls(), 3);
 }

@@ -170,3 +170,27 @@ fn shared_errors_keep_kind_path_and_source_chain_without_repeating_themselves() 
     let bare = Arc::new(Error::new(ErrorKind::Timeout));
     assert!(std::error::Error::source(&super::super::flight::rebuild(&bare)).is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn once_the_token_is_unusable_callers_wait_only_the_cold_backoff() {
+    let rig = Rig::new();
+    let start = Instant::now();
+    rig.get("s").await.unwrap();
+    // The last background refresh before the token becomes unusable fails...
+    rig.fake.answer(Answer::Status(503, None));
+    advance(UNUSABLE_AT - secs(2)).await;
+    rig.get_now("s").unwrap();
+    settle().await;
+    advance(Duration::from_millis(200)).await;
+    settle().await; // the failed refresh completes
+    assert_eq!(rig.fake.calls(), 2);
+    // ...then the endpoint recovers just as the token becomes unusable.
+    rig.fake.answer(Answer::Token {
+        expires_in: HOUR,
+        refresh_in: None,
+    });
+    advance(start + UNUSABLE_AT + secs(1) - Instant::now()).await;
+    // Not 30 s of stale errors (the background interval): the cold backoff of the first
+    // failure (1 s) has passed, so this caller gets a new token.
+    assert_eq!(secret(&rig.get("s").await), "token-3");
+}
