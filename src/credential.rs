@@ -82,6 +82,8 @@ pub(crate) struct CredentialInner {
     pub(crate) cache: TokenCache,
     /// The key or secret in use and its cache identity; replaced on rotation.
     current: ArcSwap<Current>,
+    /// The same `Current` when the source is fixed, so that the hit path skips the swap.
+    fixed: Option<Arc<Current>>,
     source: Source,
     check_interval: Duration,
     expiry_warning: Duration,
@@ -428,10 +430,18 @@ impl Credential {
     /// The synchronous hit path: a usable cached token for `scopes` as spelled, starting the
     /// background refresh when due.
     fn cached(&self, scopes: &str) -> Option<AccessToken> {
-        self.inner.start_watcher();
-        let current = self.inner.current.load();
+        match &self.inner.fixed {
+            Some(current) => self.cached_with(current, scopes),
+            None => {
+                self.inner.start_watcher();
+                self.cached_with(&self.inner.current.load(), scopes)
+            }
+        }
+    }
+
+    fn cached_with(&self, current: &Arc<Current>, scopes: &str) -> Option<AccessToken> {
         let refresh = |normal: &str| {
-            let (inner, current) = (Arc::clone(&self.inner), Arc::clone(&current));
+            let (inner, current) = (Arc::clone(&self.inner), Arc::clone(current));
             let scopes = normal.to_owned();
             async move { inner.fetch(current, &scopes, None, Reason::Refresh).await }
         };
@@ -483,11 +493,13 @@ impl CredentialInner {
             &tenant_id,
             &exchange.client_id,
         );
+        let current = Arc::new(current);
         CredentialInner {
             exchange,
             tenant_id,
             cache,
-            current: ArcSwap::from_pointee(current),
+            fixed: (!source.reloads()).then(|| Arc::clone(&current)),
+            current: ArcSwap::new(current),
             source,
             check_interval,
             expiry_warning,

@@ -9,7 +9,7 @@ use criterion::{BenchmarkId, Criterion};
 use entra_token::emulator::Emulator;
 use entra_token::{ClientCertificate, Credential, RetryPolicy};
 
-use super::{poll_once, straddle_callers, Hit, SCOPE};
+use super::{poll_once, straddle_callers, Hit, Load, SCOPE};
 
 const PEM: &[u8] = include_bytes!("../../fixtures/pem/rsa2048-combined.pem");
 
@@ -92,20 +92,25 @@ pub(super) fn herd(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     );
 }
 
-/// Callers on 4 tasks for 5 s with 2-second tokens: every refresh is a real HTTP exchange.
+/// The straddle callers with 2-second tokens: every refresh is a real HTTP exchange.
 pub(super) fn straddle(rt: &tokio::runtime::Runtime) {
-    let (emulator, certificate) = emulator(Duration::from_secs(2));
-    let credential = Arc::new(credential(&emulator, certificate));
-    rt.block_on(credential.get_token(SCOPE)).unwrap();
-    let stats = rt.block_on(straddle_callers(
-        |c: Arc<Credential>| async move { c.get_token(SCOPE).await },
-        &credential,
-    ));
-    println!(
-        "straddle/credential: {} calls over 5 s, {} token requests, {} calls waited for HTTP, worst call {:?}",
-        stats.calls,
-        emulator.counters().total,
-        stats.waited,
-        stats.worst
-    );
+    for load in [Load::Paced, Load::Saturated] {
+        let (emulator, certificate) = emulator(Duration::from_secs(2));
+        let credential = Arc::new(credential(&emulator, certificate));
+        rt.block_on(credential.get_token(SCOPE)).unwrap();
+        let stats = rt.block_on(straddle_callers(
+            |c: Arc<Credential>| async move { c.get_token(SCOPE).await },
+            &credential,
+            load,
+        ));
+        println!(
+            "straddle/credential {}: {} calls over 5 s, {} token requests, {} calls waited for HTTP, {} calls over 1 ms, worst call {:?}",
+            load.name(),
+            stats.calls,
+            emulator.counters().total,
+            stats.waited,
+            stats.slow,
+            stats.worst
+        );
+    }
 }
