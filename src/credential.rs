@@ -445,10 +445,19 @@ impl Credential {
             let scopes = normal.to_owned();
             async move { inner.fetch(current, &scopes, None, Reason::Refresh).await }
         };
-        self.inner
+        let token = self
+            .inner
             .cache
             .lookup(&current.identity, scopes, refresh)
-            .ok()
+            .ok()?;
+        tracing::trace!(
+            scope = scopes,
+            tenant = %self.inner.tenant_id,
+            client_id = %self.inner.exchange.client_id,
+            cache = "hit",
+            "token served from the cache"
+        );
+        Some(token)
     }
 
     async fn acquire(
@@ -534,6 +543,11 @@ impl CredentialInner {
                     );
                     match self.reload().await {
                         Ok(Some(new)) => self.request(&new, scopes, claims).await,
+                        // Another request (or the watcher) already rotated: use that one.
+                        Ok(None) if !Arc::ptr_eq(&self.current.load(), &current) => {
+                            let now = self.current.load_full();
+                            self.request(&now, scopes, claims).await
+                        }
                         Ok(None) => {
                             tracing::error!("the certificate source still holds the rejected certificate: upload it to the app registration or rotate the file");
                             Err(e)
@@ -551,6 +565,7 @@ impl CredentialInner {
                 Ok(token) => tracing::info!(
                     elapsed_ms,
                     expires_in = token.expires_in.as_secs(),
+                    correlation_id = %token.correlation_id,
                     "token acquired"
                 ),
                 Err(e) => tracing::warn!(elapsed_ms, "token request failed: {e}"),
@@ -579,7 +594,12 @@ impl CredentialInner {
     fn check_expiry(&self, certificate: &ClientCertificate) -> Result<()> {
         let now = SystemTime::now();
         source::refuse_expired(certificate.clone(), now)?;
-        warn_if_expiring(certificate, now, self.expiry_warning);
+        warn_if_expiring(
+            certificate,
+            now,
+            self.expiry_warning,
+            &self.exchange.client_id,
+        );
         Ok(())
     }
 
@@ -616,6 +636,8 @@ impl CredentialInner {
         }
         let new = Arc::new(old.with_certificate(certificate, self));
         tracing::info!(
+            tenant = %self.tenant_id,
+            client_id = %self.exchange.client_id,
             old = old.certificate().map(ClientCertificate::sha1_hex),
             new = new.certificate().map(ClientCertificate::sha1_hex),
             "client certificate rotated"
@@ -641,6 +663,8 @@ impl CredentialInner {
                 let Some(inner) = weak.upgrade() else { return };
                 if let Err(e) = inner.reload().await {
                     tracing::error!(
+                        tenant = %inner.tenant_id,
+                        client_id = %inner.exchange.client_id,
                         "the certificate could not be reloaded; the current one stays in use: {e}"
                     );
                 }
@@ -650,9 +674,15 @@ impl CredentialInner {
 }
 
 /// `tracing::warn!` when `certificate` expires within `window` of `now`.
-fn warn_if_expiring(certificate: &ClientCertificate, now: SystemTime, window: Duration) {
+fn warn_if_expiring(
+    certificate: &ClientCertificate,
+    now: SystemTime,
+    window: Duration,
+    client_id: &str,
+) {
     if let Some(left) = source::expires_within(certificate, now, window) {
         tracing::warn!(
+            client_id,
             thumbprint = certificate.sha1_hex(),
             days_left = left.as_secs() / 86_400,
             not_after = certificate.certificate().not_after_rfc3339(),

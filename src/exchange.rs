@@ -159,7 +159,8 @@ impl Exchange {
         };
         tracing::debug!(endpoint = %self.token_endpoint, attempt, correlation_id, status, elapsed_ms, "token endpoint answered");
         if (200..300).contains(&status) {
-            let token = response::parse_success(&body, sent_wall, sent_at)?;
+            let mut token = response::parse_success(&body, sent_wall, sent_at)?;
+            token.correlation_id = correlation_id.clone();
             tracing::debug!(
                 endpoint = %self.token_endpoint,
                 correlation_id,

@@ -139,4 +139,6 @@ pub(crate) struct IssuedToken {
     pub(crate) sent_wall: SystemTime,
     /// Monotonic (tokio) time the request was sent.
     pub(crate) sent_at: Instant,
+    /// The `client-request-id` sent with the request that got this token.
+    pub(crate) correlation_id: String,
 }

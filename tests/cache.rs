@@ -422,7 +422,9 @@ async fn dropped_connections_during_refresh_serve_the_old_token_until_it_is_unus
     assert_eq!(requests(&emu), (3, 1));
     assert_eq!(emu.pending_faults(), 0);
 
-    advance(secs(2)).await;
+    // Unusable now, and within the cold backoff of the last failure (2 s after two
+    // failures): the error at once, without a request.
+    advance(secs(1)).await;
     let err = error_at_once(&credential, GRAPH);
     assert!(matches!(err.kind(), ErrorKind::Transport), "{err:?}");
     assert!(err.is_retryable());

@@ -348,7 +348,6 @@ fn forced() -> TokenOptions {
 /// `entra_token.acquire` span only ever says miss, refresh, force_refresh or claims), so hit
 /// rates cannot be told from the logs.
 #[tokio::test]
-#[ignore = "telemetry gap: cache hits are not logged"]
 async fn a_cache_hit_is_logged() {
     let buffer = Arc::new(Mutex::new(Vec::new()));
     let writer = Arc::clone(&buffer);

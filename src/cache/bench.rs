@@ -57,6 +57,7 @@ impl FakeCache {
                 refresh_in: None,
                 sent_wall,
                 sent_at,
+                correlation_id: String::new(),
             })
         }
     }

@@ -245,20 +245,29 @@ impl CredentialBuilder {
             .send_certificate_chain(self.send_x5c)
             .lifetime(self.assertion_lifetime);
         let expiry_warning = self.expiry_warning;
-        let certificate_auth = |certificate| -> Result<ClientAuth> {
-            options.validate()?;
-            let now = SystemTime::now();
-            let certificate = super::source::refuse_expired(certificate, now)?;
-            super::warn_if_expiring(&certificate, now, expiry_warning);
-            Ok(ClientAuth::Certificate {
-                certificate,
-                options: options.clone(),
-            })
-        };
+        let client = client_id.clone();
+        let certificate_auth =
+            |certificate, path: Option<&std::path::Path>| -> Result<ClientAuth> {
+                options.validate()?;
+                let now = SystemTime::now();
+                let certificate =
+                    super::source::refuse_expired(certificate, now).map_err(|e| match path {
+                        Some(path) => e.with_path(path),
+                        None => e,
+                    })?;
+                super::warn_if_expiring(&certificate, now, expiry_warning, &client);
+                Ok(ClientAuth::Certificate {
+                    certificate,
+                    options: options.clone(),
+                })
+            };
         let (auth, source) = match self.auth {
-            Auth::Certificate(c) => (certificate_auth(c)?, Source::Fixed),
-            Auth::File(file, c) => (certificate_auth(c)?, Source::File(file)),
-            Auth::Provider(provider, c) => (certificate_auth(c)?, Source::Provider(provider)),
+            Auth::Certificate(c) => (certificate_auth(c, None)?, Source::Fixed),
+            Auth::File(file, c) => {
+                let auth = certificate_auth(c, Some(&file.path))?;
+                (auth, Source::File(file))
+            }
+            Auth::Provider(provider, c) => (certificate_auth(c, None)?, Source::Provider(provider)),
             Auth::Secret(secret) if secret.secret().is_empty() => {
                 return Err(Error::config("the client secret is empty"));
             }

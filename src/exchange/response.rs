@@ -75,6 +75,7 @@ pub(crate) fn parse_success(
         refresh_in: optional(response.refresh_in),
         sent_wall,
         sent_at,
+        correlation_id: String::new(),
     })
 }
 

@@ -124,6 +124,7 @@ impl Fake {
                     refresh_in,
                     sent_wall,
                     sent_at,
+                    correlation_id: String::new(),
                 }),
                 Answer::Status(status, retry_after) => Err(Error::new(ErrorKind::HttpStatus {
                     status,
