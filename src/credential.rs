@@ -118,21 +118,25 @@ impl Current {
         }
     }
 
-    /// The same settings with another certificate.
-    fn with_certificate(&self, certificate: ClientCertificate, inner: &CredentialInner) -> Self {
-        let options = match &self.auth {
-            ClientAuth::Certificate { options, .. } => options.clone(),
-            ClientAuth::Secret(_) => unreachable!("only certificate credentials rotate"),
+    /// The same settings with another certificate; `None` for a secret (which never rotates).
+    fn with_certificate(
+        &self,
+        certificate: ClientCertificate,
+        inner: &CredentialInner,
+    ) -> Option<Self> {
+        let ClientAuth::Certificate { options, .. } = &self.auth else {
+            return None;
         };
-        Current::new(
-            ClientAuth::Certificate {
-                certificate,
-                options,
-            },
+        let auth = ClientAuth::Certificate {
+            certificate,
+            options: options.clone(),
+        };
+        Some(Current::new(
+            auth,
             inner.exchange.token_endpoint.as_str(),
             &inner.tenant_id,
             &inner.exchange.client_id,
-        )
+        ))
     }
 }
 
@@ -634,7 +638,10 @@ impl CredentialInner {
         if old.certificate().map(ClientCertificate::sha1_hex) == Some(certificate.sha1_hex()) {
             return Ok(None);
         }
-        let new = Arc::new(old.with_certificate(certificate, self));
+        let Some(new) = old.with_certificate(certificate, self) else {
+            return Ok(None);
+        };
+        let new = Arc::new(new);
         tracing::info!(
             tenant = %self.tenant_id,
             client_id = %self.exchange.client_id,
