@@ -3,20 +3,18 @@
 //! the typed error with its AADSTS code and hint, and faults exercise retries and caps.
 #![cfg(feature = "emulator")]
 
+mod support;
+
 use std::time::Duration;
 
 use entra_token::emulator::{Emulator, Fault, RetryAfter};
 use entra_token::retry::RetryPolicy;
 use entra_token::{ClientCertificate, Credential, CredentialBuilder, ErrorKind, SigningAlgorithm};
+use support::{fast_retries, pem};
 
 const TENANT: &str = "contoso.onmicrosoft.com";
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
 const SCOPE: &str = "https://graph.microsoft.com/.default";
-
-fn pem(name: &str) -> ClientCertificate {
-    let path = format!("{}/tests/data/exchange/{name}", env!("CARGO_MANIFEST_DIR"));
-    ClientCertificate::from_pem(&std::fs::read(path).unwrap()).unwrap()
-}
 
 fn emulator(https: bool) -> Emulator {
     Emulator::builder()
@@ -30,23 +28,28 @@ fn emulator(https: bool) -> Emulator {
         .unwrap()
 }
 
-/// A credential for `emu` (trusting its CA over HTTPS) with fast retries and no reqwest
-/// timeout, so it also works on tokio's paused clock.
+/// A credential for `emu` (trusting its CA over HTTPS) with [`fast_retries`] and no reqwest
+/// timeout, so it also works on tokio's paused clock. Unlike `support::against`, refresh
+/// jitter stays on.
 fn builder(emu: &Emulator, certificate: ClientCertificate) -> CredentialBuilder {
     let mut b = Credential::builder(TENANT, CLIENT, certificate)
         .authority_host(emu.authority_host())
         .timeout(None)
-        // The time budget is generous: on tokio's paused clock, time jumps to pending HTTP
-        // timers (pool idle, connect) while a request is in flight.
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(20))
-                .max_total(Duration::from_secs(24 * 3600)),
-        );
+        .retry_policy(fast_retries());
     if let Some(ca) = emu.ca_pem() {
         b = b.add_root_certificate_pem(ca.as_bytes());
     }
     b
+}
+
+/// Gets a token with `app.pem` from a new credential for `emu` ([`builder`]).
+async fn get_app_token(emu: &Emulator) {
+    builder(emu, pem("app.pem"))
+        .build()
+        .unwrap()
+        .get_token(SCOPE)
+        .await
+        .unwrap();
 }
 
 /// The AADSTS code of a refusal, after checking it is one.
@@ -198,12 +201,7 @@ async fn throttling_then_success_honours_retry_after() {
         retry_after: RetryAfter::Seconds(5),
     });
     let started = tokio::time::Instant::now();
-    builder(&emu, pem("app.pem"))
-        .build()
-        .unwrap()
-        .get_token(SCOPE)
-        .await
-        .unwrap();
+    get_app_token(&emu).await;
     assert!(started.elapsed() >= Duration::from_secs(5));
     let c = emu.counters();
     assert_eq!((c.total, c.faults, c.issued), (2, 1, 1));
@@ -214,12 +212,7 @@ async fn outage_twice_then_success() {
     let emu = emulator(false);
     emu.inject(Fault::Status(503));
     emu.inject(Fault::PlainStatus(503));
-    builder(&emu, pem("app.pem"))
-        .build()
-        .unwrap()
-        .get_token(SCOPE)
-        .await
-        .unwrap();
+    get_app_token(&emu).await;
     assert_eq!(emu.counters().total, 3);
 }
 
@@ -231,10 +224,7 @@ async fn retries_stop_at_the_bound() {
         .retry_policy(
             // A generous time budget: the attempt bound, not the budget, must stop it (the
             // paused clock may jump to pending HTTP timers while a request is in flight).
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(20))
-                .max_attempts(3)
-                .max_total(Duration::from_secs(24 * 3600)),
+            fast_retries().max_attempts(3),
         )
         .build()
         .unwrap();
@@ -248,12 +238,7 @@ async fn retries_stop_at_the_bound() {
 async fn a_dropped_connection_is_retried() {
     let emu = emulator(false);
     emu.inject(Fault::DropConnection);
-    builder(&emu, pem("app.pem"))
-        .build()
-        .unwrap()
-        .get_token(SCOPE)
-        .await
-        .unwrap();
+    get_app_token(&emu).await;
     assert_eq!(emu.counters().total, 2);
 }
 

@@ -9,17 +9,16 @@
 //! included, whenever the runtime waits on I/O).
 #![cfg(all(feature = "emulator", feature = "new-cert"))]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use entra_token::emulator::Emulator;
-use entra_token::retry::RetryPolicy;
-use entra_token::{
-    export_pfx, ClientCertificate, Credential, CredentialBuilder, Error, ErrorKind, ProviderResult,
-    Secret, TokenOptions,
-};
+use entra_token::{export_pfx, ClientCertificate, Credential, Error, ErrorKind, ProviderResult};
+use support::{against, file_credential, forced, pem, pem_bytes, replace, wait_until, Logs};
 
 const TENANT: &str = "contoso.onmicrosoft.com";
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
@@ -29,15 +28,6 @@ const OTHER_SCOPE: &str = "https://vault.azure.net/.default";
 const PFX_PASSWORD: &str = "rotation-pfx-password";
 /// Long enough that the watcher never runs during a real-clock test.
 const QUIET: Duration = Duration::from_secs(3600);
-
-fn pem_bytes(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/data/exchange/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(path).unwrap()
-}
-
-fn pem(name: &str) -> ClientCertificate {
-    ClientCertificate::from_pem(&pem_bytes(name)).unwrap()
-}
 
 /// `fixtures/pem/expired.pem`: certificate and key, expired long ago.
 fn expired_path() -> PathBuf {
@@ -62,24 +52,17 @@ fn emulator(registered: &[&ClientCertificate]) -> Emulator {
     b.start_in_background().unwrap()
 }
 
-/// Points `b` at `emu`, with fast retries and no per-try timeout (see tests/exchange.rs: the
-/// paused clock jumps to pending HTTP timers while a request is in flight).
-fn against(b: CredentialBuilder, emu: &Emulator) -> CredentialBuilder {
-    b.authority_host(emu.authority_host())
-        .timeout(None)
-        .refresh_jitter(false)
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(20))
-                .max_total(Duration::from_secs(24 * 3600)),
-        )
-}
-
-/// Replaces `path`'s contents the way deploy tools do: a new file, renamed over the old one.
-fn replace(path: &Path, contents: &[u8]) {
-    let staged = path.with_extension("staged");
-    std::fs::write(&staged, contents).unwrap();
-    std::fs::rename(&staged, path).unwrap();
+/// A credential for `emu` reading `client.pem` in a new directory (gone with the `TempDir`),
+/// which holds `app.pem` to begin with and is checked every `check_interval`.
+fn from_app_pem_file(
+    emu: &Emulator,
+    check_interval: Duration,
+) -> (tempfile::TempDir, PathBuf, Credential) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.pem");
+    std::fs::write(&path, pem_bytes("app.pem")).unwrap();
+    let credential = file_credential(emu, (TENANT, CLIENT), &path, None, check_interval);
+    (dir, path, credential)
 }
 
 /// The `x5t#S256` of the last assertion the emulator received.
@@ -104,67 +87,21 @@ fn in_use(credential: &Credential) -> String {
         .to_owned()
 }
 
-fn forced() -> TokenOptions {
-    TokenOptions::new().force_refresh(true)
-}
-
 /// Waits (on the paused clock, in steps) until `credential` uses the certificate `sha1`;
 /// panics after ten seconds of real time. The watcher reads the file in `spawn_blocking`,
 /// which the paused clock does not wait for, hence the loop.
 async fn wait_for_certificate(credential: &Credential, sha1: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while in_use(credential) != sha1 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the watcher did not take {sha1} into use; still {}",
-            in_use(credential)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Everything logged while it is the default subscriber, TRACE and up, all targets.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    /// Starts capturing on this thread (and so on a current-thread runtime's tasks).
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let buffer = Arc::clone(&logs.0);
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || LogWriter(Arc::clone(&buffer)))
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        (logs, guard)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// The lines containing `needle`.
-    fn lines_with(&self, needle: &str) -> Vec<String> {
-        self.text()
-            .lines()
-            .filter(|l| l.contains(needle))
-            .map(str::to_owned)
-            .collect()
-    }
+    wait_until(
+        Duration::from_millis(200),
+        || in_use(credential) == sha1,
+        || {
+            format!(
+                "the watcher did not take {sha1} into use; still {}",
+                in_use(credential)
+            )
+        },
+    )
+    .await;
 }
 
 // ---- a file swapped under a running credential ----------------------------------------------
@@ -173,17 +110,7 @@ impl Logs {
 async fn a_file_swapped_under_a_running_credential_is_used_after_the_check_interval() {
     let (app, other) = (pem("app.pem"), pem("other.pem"));
     let emu = emulator(&[&app, &other]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("client.pem");
-    std::fs::write(&path, pem_bytes("app.pem")).unwrap();
-
-    let credential = against(
-        Credential::builder_from_file(TENANT, CLIENT, &path, None).unwrap(),
-        &emu,
-    )
-    .check_interval(Duration::from_secs(5))
-    .build()
-    .unwrap();
+    let (_dir, path, credential) = from_app_pem_file(&emu, Duration::from_secs(5));
     let earlier_clone = credential.clone();
     let first = credential.get_token(SCOPE).await.unwrap();
     assert_eq!(signed_with(&emu), app.x5t_s256());
@@ -219,14 +146,7 @@ async fn a_broken_replacement_is_refused_and_the_old_certificate_keeps_serving()
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("client.pfx");
     std::fs::write(&path, export_pfx(&app, Some(PFX_PASSWORD)).unwrap()).unwrap();
-    let credential = against(
-        Credential::builder_from_file(TENANT, CLIENT, &path, Some(Secret::new(PFX_PASSWORD)))
-            .unwrap(),
-        &emu,
-    )
-    .check_interval(QUIET)
-    .build()
-    .unwrap();
+    let credential = file_credential(&emu, (TENANT, CLIENT), &path, Some(PFX_PASSWORD), QUIET);
     credential.get_token(SCOPE).await.unwrap();
     assert_eq!(signed_with(&emu), app.x5t_s256());
 
@@ -283,30 +203,23 @@ async fn the_watcher_reports_a_half_written_file_once_and_keeps_serving() {
     let (logs, _guard) = Logs::capture();
     let (app, other) = (pem("app.pem"), pem("other.pem"));
     let emu = emulator(&[&app, &other]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("client.pem");
-    std::fs::write(&path, pem_bytes("app.pem")).unwrap();
-    let credential = against(
-        Credential::builder_from_file(TENANT, CLIENT, &path, None).unwrap(),
-        &emu,
-    )
-    .check_interval(Duration::from_secs(5))
-    .build()
-    .unwrap();
+    let (_dir, path, credential) = from_app_pem_file(&emu, Duration::from_secs(5));
     credential.get_token(SCOPE).await.unwrap();
 
     let other_pem = pem_bytes("other.pem");
     replace(&path, &other_pem[..other_pem.len() / 2]);
     let refused = "could not be reloaded";
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while logs.lines_with(refused).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the watcher never reported the half-written file:\n{}",
-            logs.text()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until(
+        Duration::from_millis(200),
+        || !logs.lines_with(refused).is_empty(),
+        || {
+            format!(
+                "the watcher never reported the half-written file:\n{}",
+                logs.text()
+            )
+        },
+    )
+    .await;
     // Several more intervals: still the old certificate, reported once.
     tokio::time::sleep(Duration::from_secs(30)).await;
     for _ in 0..20 {
@@ -335,20 +248,36 @@ async fn the_watcher_reports_a_half_written_file_once_and_keeps_serving() {
 
 // ---- AADSTS700027: reload once and retry once ---------------------------------------------
 
+/// A forced request, rejected once with AADSTS700027 and then answered with a token (the
+/// certificate reloaded in between): two requests, one token, since the counters' reset.
+async fn succeeds_after_one_key_not_found(emu: &Emulator, credential: &Credential) {
+    credential.get_token_with(SCOPE, &forced()).await.unwrap();
+    let counters = emu.counters();
+    assert_eq!(counters.rejected_with(700027), 1, "{counters:?}");
+    assert_eq!((counters.total, counters.issued), (2, 1), "{counters:?}");
+}
+
+/// Deletes `certificate` from the app registration, resets the emulator's counters and sends a
+/// forced request: it fails with AADSTS700027 (key not found).
+async fn unregister_and_expect_key_not_found(
+    emu: &Emulator,
+    credential: &Credential,
+    certificate: &ClientCertificate,
+) {
+    assert!(emu.remove_certificate(certificate.certificate()));
+    emu.reset_counters();
+    let err = credential
+        .get_token_with(SCOPE, &forced())
+        .await
+        .unwrap_err();
+    assert!(err.is_key_not_found(), "{err:?}");
+}
+
 #[tokio::test]
 async fn key_not_found_reloads_a_changed_file_and_retries_in_the_same_call() {
     let (app, other) = (pem("app.pem"), pem("other.pem"));
     let emu = emulator(&[&app]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("client.pem");
-    std::fs::write(&path, pem_bytes("app.pem")).unwrap();
-    let credential = against(
-        Credential::builder_from_file(TENANT, CLIENT, &path, None).unwrap(),
-        &emu,
-    )
-    .check_interval(QUIET)
-    .build()
-    .unwrap();
+    let (_dir, path, credential) = from_app_pem_file(&emu, QUIET);
     credential.get_token(SCOPE).await.unwrap();
     assert_eq!(signed_with(&emu), app.x5t_s256());
 
@@ -360,10 +289,7 @@ async fn key_not_found_reloads_a_changed_file_and_retries_in_the_same_call() {
     emu.reset_counters();
     assert_eq!(in_use(&credential), app.sha1_hex());
 
-    credential.get_token_with(SCOPE, &forced()).await.unwrap();
-    let counters = emu.counters();
-    assert_eq!(counters.rejected_with(700027), 1, "{counters:?}");
-    assert_eq!((counters.total, counters.issued), (2, 1), "{counters:?}");
+    succeeds_after_one_key_not_found(&emu, &credential).await;
     assert_eq!(signed_with(&emu), other.x5t_s256());
     assert_eq!(in_use(&credential), other.sha1_hex());
 }
@@ -372,25 +298,10 @@ async fn key_not_found_reloads_a_changed_file_and_retries_in_the_same_call() {
 async fn key_not_found_with_an_unchanged_file_is_returned_without_a_retry() {
     let app = pem("app.pem");
     let emu = emulator(&[&app]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("client.pem");
-    std::fs::write(&path, pem_bytes("app.pem")).unwrap();
-    let credential = against(
-        Credential::builder_from_file(TENANT, CLIENT, &path, None).unwrap(),
-        &emu,
-    )
-    .check_interval(QUIET)
-    .build()
-    .unwrap();
+    let (_dir, _path, credential) = from_app_pem_file(&emu, QUIET);
     credential.get_token(SCOPE).await.unwrap();
 
-    assert!(emu.remove_certificate(app.certificate()));
-    emu.reset_counters();
-    let err = credential
-        .get_token_with(SCOPE, &forced())
-        .await
-        .unwrap_err();
-    assert!(err.is_key_not_found(), "{err:?}");
+    unregister_and_expect_key_not_found(&emu, &credential, &app).await;
     let counters = emu.counters();
     assert_eq!(
         (counters.total, counters.rejected_with(700027)),
@@ -484,23 +395,14 @@ async fn a_provider_rotates_refuses_failures_and_answers_key_not_found() {
     assert!(emu.remove_certificate(other.certificate()));
     emu.reset_counters();
     let before = calls.load(Ordering::SeqCst);
-    credential.get_token_with(SCOPE, &forced()).await.unwrap();
-    let counters = emu.counters();
-    assert_eq!(counters.rejected_with(700027), 1, "{counters:?}");
-    assert_eq!((counters.total, counters.issued), (2, 1), "{counters:?}");
+    succeeds_after_one_key_not_found(&emu, &credential).await;
     assert_eq!(calls.load(Ordering::SeqCst), before + 1);
     assert_eq!(signed_with(&emu), chain.x5t_s256());
     assert_eq!(in_use(&credential), chain.sha1_hex());
 
     // ... and when the provider still has the rejected certificate, the error comes back
     // after one request.
-    assert!(emu.remove_certificate(chain.certificate()));
-    emu.reset_counters();
-    let err = credential
-        .get_token_with(SCOPE, &forced())
-        .await
-        .unwrap_err();
-    assert!(err.is_key_not_found(), "{err:?}");
+    unregister_and_expect_key_not_found(&emu, &credential, &chain).await;
     assert_eq!(emu.counters().total, 1);
     assert_eq!(in_use(&credential), chain.sha1_hex());
 }
@@ -609,16 +511,7 @@ async fn a_certificate_expiring_within_the_window_is_announced_at_build_and_with
 async fn concurrent_key_not_found_all_succeed_after_one_rotation() {
     let (app, other) = (pem("app.pem"), pem("other.pem"));
     let emu = emulator(&[&app]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("client.pem");
-    std::fs::write(&path, pem_bytes("app.pem")).unwrap();
-    let credential = against(
-        Credential::builder_from_file(TENANT, CLIENT, &path, None).unwrap(),
-        &emu,
-    )
-    .check_interval(QUIET)
-    .build()
-    .unwrap();
+    let (_dir, path, credential) = from_app_pem_file(&emu, QUIET);
     credential.get_token(SCOPE).await.unwrap();
 
     replace(&path, &pem_bytes("other.pem"));

@@ -5,16 +5,13 @@
 //! so that telemetry silently dropped fails this test as surely as a leak does.
 #![cfg(feature = "emulator")]
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+mod support;
+
 use std::time::Duration;
 
 use entra_token::emulator::{Emulator, Fault, RetryAfter};
-use entra_token::retry::RetryPolicy;
-use entra_token::{
-    export_pfx, AccessToken, ClientCertificate, Credential, CredentialBuilder, Secret, TokenOptions,
-};
-use tracing_subscriber::fmt::format::FmtSpan;
+use entra_token::{export_pfx, AccessToken, Credential, TokenOptions};
+use support::{against, file_credential, forced, pem, replace, wait_until, Logs};
 
 const TENANT: &str = "contoso.onmicrosoft.com";
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
@@ -26,42 +23,6 @@ const PFX_PASSWORD: &str = "telemetry-pfx-password-H3j5";
 const CLAIMS: &str = r#"{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}"#;
 /// `refresh_in` the emulator sends: the cached token is refreshed after this long.
 const REFRESH_IN: Duration = Duration::from_secs(1200);
-
-fn pem(name: &str) -> ClientCertificate {
-    let path = format!("{}/tests/data/exchange/{name}", env!("CARGO_MANIFEST_DIR"));
-    ClientCertificate::from_pem(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// Fast retries and no per-try timeout (the paused clock jumps to pending HTTP timers while a
-/// request is in flight; see tests/exchange.rs).
-fn against(b: CredentialBuilder, emu: &Emulator) -> CredentialBuilder {
-    b.authority_host(emu.authority_host())
-        .timeout(None)
-        .refresh_jitter(false)
-        .retry_policy(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(20))
-                .max_total(Duration::from_secs(24 * 3600)),
-        )
-}
-
-fn replace(path: &Path, contents: &[u8]) {
-    let staged = path.with_extension("staged");
-    std::fs::write(&staged, contents).unwrap();
-    std::fs::rename(&staged, path).unwrap();
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// What the run saw: secrets that must not be logged, and facts that must.
 #[derive(Default)]
@@ -99,26 +60,17 @@ fn lines_with<'a>(log: &'a str, needles: &[&str]) -> Vec<&'a str> {
 }
 
 /// Waits, on the paused clock, until `done` holds; panics after ten seconds of real time.
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn until(what: &str, done: impl FnMut() -> bool) {
+    wait_until(Duration::from_millis(100), done, || {
+        format!("timed out: {what}")
+    })
+    .await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_full_run_logs_its_metadata_and_none_of_its_secrets() {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let writer = Arc::clone(&buffer);
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || LogWriter(Arc::clone(&writer)))
-        .finish();
     // A current-thread runtime: the credential's spawned tasks log on this thread too.
-    let guard = tracing::subscriber::set_default(subscriber);
+    let (logs, guard) = Logs::capture_with_span_events();
 
     let (app, other) = (pem("app.pem"), pem("other.pem"));
     let emu = Emulator::builder()
@@ -136,14 +88,13 @@ async fn a_full_run_logs_its_metadata_and_none_of_its_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("client.pfx");
     std::fs::write(&path, export_pfx(&app, Some(PFX_PASSWORD)).unwrap()).unwrap();
-    let credential = against(
-        Credential::builder_from_file(TENANT, CLIENT, &path, Some(Secret::new(PFX_PASSWORD)))
-            .unwrap(),
+    let credential = file_credential(
         &emu,
-    )
-    .check_interval(Duration::from_secs(5))
-    .build()
-    .unwrap();
+        (TENANT, CLIENT),
+        &path,
+        Some(PFX_PASSWORD),
+        Duration::from_secs(5),
+    );
 
     // 1. A miss.
     let first = run.token(credential.get_token(SCOPE).await.unwrap());
@@ -217,9 +168,9 @@ async fn a_full_run_logs_its_metadata_and_none_of_its_secrets() {
     drop((credential, secret, wrong));
     drop(guard);
     if std::env::var_os("TELEMETRY_DUMP").is_some() {
-        std::fs::write("/tmp/telemetry.log", &*buffer.lock().unwrap()).unwrap();
+        std::fs::write("/tmp/telemetry.log", logs.bytes()).unwrap();
     }
-    let log = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let log = String::from_utf8(logs.bytes()).unwrap();
     let counters = emu.counters();
     assert_eq!(counters.issued, 7, "{counters:?}");
     assert_eq!(counters.rejected_with(7000215), 1, "{counters:?}");
@@ -339,25 +290,13 @@ async fn a_full_run_logs_its_metadata_and_none_of_its_secrets() {
     }
 }
 
-fn forced() -> TokenOptions {
-    TokenOptions::new().force_refresh(true)
-}
-
 /// GAP: a cache hit leaves no trace at any level (`Credential::cached` in src/credential.rs and
 /// `TokenCache::serve` in src/cache/mod.rs log nothing; the `cache` field of the
 /// `entra_token.acquire` span only ever says miss, refresh, force_refresh or claims), so hit
 /// rates cannot be told from the logs.
 #[tokio::test]
 async fn a_cache_hit_is_logged() {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let writer = Arc::clone(&buffer);
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || LogWriter(Arc::clone(&writer)))
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = Logs::capture_with_span_events();
     let app = pem("app.pem");
     let emu = Emulator::builder()
         .tenant(TENANT)
@@ -369,10 +308,10 @@ async fn a_cache_hit_is_logged() {
         .build()
         .unwrap();
     credential.get_token(SCOPE).await.unwrap();
-    let before = buffer.lock().unwrap().len();
+    let before = logs.bytes().len();
     credential.get_token(SCOPE).await.unwrap();
     assert_eq!(emu.counters().total, 1, "a hit");
-    let after = String::from_utf8(buffer.lock().unwrap()[before..].to_vec()).unwrap();
+    let after = String::from_utf8(logs.bytes()[before..].to_vec()).unwrap();
     assert!(
         after.contains("hit"),
         "nothing logged for a cache hit: {after:?}"
