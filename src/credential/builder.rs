@@ -59,9 +59,9 @@ pub struct CredentialBuilder {
     authority_host: AuthorityHost,
     token_endpoint: Option<String>,
     algorithm: Option<SigningAlgorithm>,
-    thumbprints: ThumbprintHeader,
-    send_x5c: bool,
-    assertion_lifetime: Duration,
+    /// Thumbprint header, `x5c` and lifetime; the algorithm is resolved at build (its
+    /// default depends on the endpoint).
+    assertion: AssertionOptions,
     http_client: Option<reqwest::Client>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -75,7 +75,6 @@ pub struct CredentialBuilder {
 
 impl CredentialBuilder {
     pub(super) fn new(tenant_id: String, client_id: String, auth: Auth) -> Self {
-        let defaults = AssertionOptions::default();
         CredentialBuilder {
             tenant_id,
             client_id,
@@ -83,9 +82,7 @@ impl CredentialBuilder {
             authority_host: AuthorityHost::default(),
             token_endpoint: None,
             algorithm: None,
-            thumbprints: defaults.thumbprints,
-            send_x5c: defaults.send_x5c,
-            assertion_lifetime: defaults.lifetime,
+            assertion: AssertionOptions::default(),
             http_client: None,
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             timeout: Some(DEFAULT_REQUEST_TIMEOUT),
@@ -123,20 +120,20 @@ impl CredentialBuilder {
 
     /// Which thumbprint header(s) the assertion carries; default: the algorithm's own.
     pub fn thumbprint_header(mut self, thumbprints: ThumbprintHeader) -> Self {
-        self.thumbprints = thumbprints;
+        self.assertion = self.assertion.thumbprint_header(thumbprints);
         self
     }
 
     /// Sends the certificate chain (`x5c`) for subject name / issuer authentication.
     /// Default `false`.
     pub fn send_certificate_chain(mut self, send: bool) -> Self {
-        self.send_x5c = send;
+        self.assertion = self.assertion.send_certificate_chain(send);
         self
     }
 
     /// The assertion's lifetime; default 5 minutes, accepted 1 to 60 minutes.
     pub fn assertion_lifetime(mut self, lifetime: Duration) -> Self {
-        self.assertion_lifetime = lifetime;
+        self.assertion = self.assertion.lifetime(lifetime);
         self
     }
 
@@ -239,11 +236,9 @@ impl CredentialBuilder {
         } else {
             SigningAlgorithm::Ps256
         };
-        let options = AssertionOptions::new()
-            .algorithm(self.algorithm.unwrap_or(default_algorithm))
-            .thumbprint_header(self.thumbprints)
-            .send_certificate_chain(self.send_x5c)
-            .lifetime(self.assertion_lifetime);
+        let options = self
+            .assertion
+            .algorithm(self.algorithm.unwrap_or(default_algorithm));
         let expiry_warning = self.expiry_warning;
         let client = client_id.clone();
         let certificate_auth =
