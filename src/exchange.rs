@@ -10,7 +10,6 @@ mod response;
 
 use std::time::{Duration, SystemTime};
 
-use rsa::rand_core::OsRng;
 use tokio::time::Instant;
 use url::Url;
 use uuid::Uuid;
@@ -106,15 +105,7 @@ impl Exchange {
         let (certificate, options) = (certificate.clone(), options.clone());
         let (client_id, audience) = (self.client_id.clone(), self.token_endpoint.to_string());
         let signing = tokio::task::spawn_blocking(move || {
-            assertion::sign(
-                &certificate,
-                &client_id,
-                &audience,
-                SystemTime::now(),
-                Uuid::new_v4(),
-                &options,
-                &mut OsRng,
-            )
+            assertion::client_assertion(&certificate, &client_id, &audience, &options)
         });
         match signing.await {
             Ok(signed) => signed,
