@@ -279,7 +279,7 @@ async fn a_full_run_logs_its_metadata_and_none_of_its_secrets() {
     assert!(
         !lines_with(
             &log,
-            &["cache::flight", "token acquired", "background=true"]
+            &["cache::flight", "token cached", "background=true"]
         )
         .is_empty(),
         "{log}"

@@ -64,7 +64,7 @@ impl Flight {
                         .saturating_duration_since(Instant::now())
                         .as_secs(),
                     background = self.background,
-                    "token acquired"
+                    "token cached"
                 );
                 self.shared.shards.publish(slot.key.as_ref(), slot, cached);
                 Ok(token)
