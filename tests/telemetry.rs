@@ -277,11 +277,7 @@ async fn a_full_run_logs_its_metadata_and_none_of_its_secrets() {
     // The background refresh is reported as one (so is the forced refresh, which also
     // replaced a token still in service).
     assert!(
-        !lines_with(
-            &log,
-            &["cache::flight", "token cached", "background=true"]
-        )
-        .is_empty(),
+        !lines_with(&log, &["cache::flight", "token cached", "background=true"]).is_empty(),
         "{log}"
     );
     // The correlation ID of every request the emulator saw is in the log.
